@@ -1,0 +1,113 @@
+"""The application factory."""
+
+import logging
+import os
+
+from flask import Flask
+
+from app.extensions import db, jwt, migrate, socketio
+
+
+def create_app(config_name: str | dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, errors, commands."""
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, config_name)
+    os.makedirs(app.instance_path, exist_ok=True)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    return app
+
+
+def load_config(app: Flask, config_name: str | dict | None) -> None:
+    """A named config class from config.py, optionally overridden by a dict."""
+    from config import configs
+
+    overrides = config_name if isinstance(config_name, dict) else {}
+    name = config_name if isinstance(config_name, str) else overrides.pop("CONFIG", "default")
+    app.config.from_object(configs[name])
+    app.config.update(overrides)
+
+
+def allowed_origin(app: Flask):
+    """The CORS rule for sockets: same origin always, plus FRONTEND_URL's origins.
+
+    A callable keeps Engine.IO's same-origin check, which a list would replace.
+    """
+    listed = {o.strip().rstrip("/") for o in app.config["FRONTEND_URL"].split(",") if o.strip()}
+
+    def check(origin, environ) -> bool:
+        if origin is None or origin.rstrip("/") in listed:
+            return True
+        scheme = environ.get("HTTP_X_FORWARDED_PROTO", environ.get("wsgi.url_scheme", "http"))
+        host = environ.get("HTTP_X_FORWARDED_HOST", environ.get("HTTP_HOST", ""))
+        return origin == f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}"
+
+    return check
+
+
+def register_extensions(app: Flask) -> None:
+    from app import security  # noqa: F401  (registers the JWT callbacks)
+    from app.realtime import handlers  # noqa: F401  (registers the socket handlers)
+    from app.state import init_state
+
+    db.init_app(app)
+    # Batch mode lets later migrations alter SQLite tables.
+    migrate.init_app(app, db, render_as_batch=True)
+    jwt.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config["REDIS_URL"],
+        cors_allowed_origins=allowed_origin(app),
+        ping_interval=25,
+        ping_timeout=60,
+        max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"],
+        async_handlers=False,
+    )
+    # Handle one socket's events in the order they arrive (a typing true/false
+    # pair must not swap); Engine.IO has its own switch for this.
+    socketio.server.eio.async_handlers = False
+    init_state(app)
+    _tune_sqlite(app)
+
+
+def _tune_sqlite(app: Flask) -> None:
+    """WAL and a busy timeout let the webhook write while readers read."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+
+        @event.listens_for(db.engine, "connect")
+        def _pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from app import api, health, panel, webhooks
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(panel.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import users_cli
+
+    app.cli.add_command(users_cli)

@@ -1,0 +1,7 @@
+"""The REST API under /api: one module per resource."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+from app.api import auth, conversations, events, messages, realtime  # noqa: E402,F401

@@ -1,0 +1,37 @@
+"""Reading request input, with errors that name the bad field."""
+
+from flask import request
+
+from app.errors import ValidationError
+
+
+def json_object() -> dict:
+    """The request body as a JSON object."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("request body must be a JSON object", field="body")
+    return body
+
+
+def required_string(body: dict, field: str, max_length: int = 255) -> str:
+    value = body.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{field} is required and must be a non-empty string", field=field)
+    if len(value) > max_length:
+        raise ValidationError(f"{field} must be at most {max_length} characters", field=field)
+    return value.strip()
+
+
+def int_arg(name: str, default: int | None, minimum: int = 0, maximum: int | None = None):
+    """An integer query parameter within bounds, or the default when absent."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError(f"{name} must be an integer", field=name) from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise ValidationError(f"{name} must be {bounds}", field=name)
+    return value

@@ -1,0 +1,78 @@
+"""`flask users ...` commands for operators."""
+
+import json
+import secrets
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.errors import AppError
+from app.services import users
+
+users_cli = AppGroup("users", help="Manage inbox users.")
+
+
+def _fail(exc: AppError) -> None:
+    raise click.ClickException(exc.message)
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--role", type=click.Choice(["ADMIN", "USER"], case_sensitive=False), default="USER")
+@click.option("--name", default="", help="Display name (defaults to the email's local part).")
+def create(email: str, password: str, role: str, name: str) -> None:
+    """Add a user and print its id."""
+    try:
+        user = users.create_user(email, password, role, name)
+    except AppError as exc:
+        _fail(exc)
+    click.echo(user.id)
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+def deactivate(email: str) -> None:
+    """Deactivate a user: their tokens stop working at once."""
+    try:
+        users.set_active(email, False)
+    except AppError as exc:
+        _fail(exc)
+    click.echo(f"deactivated {email}")
+
+
+@users_cli.command("activate")
+@click.argument("email")
+def activate(email: str) -> None:
+    """Re-activate a deactivated user."""
+    try:
+        users.set_active(email, True)
+    except AppError as exc:
+        _fail(exc)
+    click.echo(f"activated {email}")
+
+
+@users_cli.command("demo")
+def demo() -> None:
+    """Ensure a demo admin and agent exist and print how to log in (development)."""
+    path = current_app.instance_path + "/demo-credentials.json"
+    try:
+        with open(path) as handle:
+            accounts = json.load(handle)
+    except FileNotFoundError:
+        accounts = [
+            {"email": "admin@example.com", "role": "ADMIN", "name": "Admin"},
+            {"email": "agent@example.com", "role": "USER", "name": "Agent"},
+        ]
+        for account in accounts:
+            account["password"] = secrets.token_urlsafe(9)
+    for account in accounts:
+        user = users.find_by_email(account["email"])
+        if user is None:
+            user = users.create_user(account["email"], account["password"], account["role"], account["name"])
+        account["id"] = user.id
+    with open(path, "w") as handle:
+        json.dump(accounts, handle)
+    for account in accounts:
+        click.echo(f"  {account['role']:<5} id={account['id']}  {account['email']}  password: {account['password']}")

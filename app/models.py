@@ -1,0 +1,163 @@
+"""Database models and their one serializer each."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.timeutil import isoformat, utcnow
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+ROLES = ("ADMIN", "USER")
+DIRECTIONS = ("INBOUND", "OUTBOUND")
+
+
+class User(db.Model):
+    """An agent (USER) or an administrator (ADMIN) of the inbox."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    role: Mapped[str] = mapped_column(String(16), default="USER")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "ADMIN"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "email": self.email, "name": self.name, "role": self.role}
+
+
+class Conversation(db.Model):
+    """The thread between one agent and one customer phone number."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("user_id", "customer_phone", name="uq_conversation_owner_phone"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    customer_phone: Mapped[str] = mapped_column(String(64))
+    customer_name: Mapped[str] = mapped_column(String(255), default="")
+    last_message: Mapped[str | None] = mapped_column(Text, default=None)
+    last_message_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    owner: Mapped[User] = relationship(lazy="joined")
+
+    def to_dict(self, unread_count: int = 0) -> dict:
+        return {
+            "id": self.id,
+            "userId": self.user_id,
+            "customerPhone": self.customer_phone,
+            "customerName": self.customer_name,
+            "lastMessage": self.last_message,
+            "lastMessageAt": isoformat(self.last_message_at),
+            "unreadCount": unread_count,
+        }
+
+
+def new_message_id() -> str:
+    return "msg_" + uuid.uuid4().hex
+
+
+class Message(db.Model):
+    """One WhatsApp message, inbound from a customer or outbound from the business."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_conversation_seq", "conversation_id", "seq"),
+        Index("ix_messages_user_seq", "user_id", "seq"),
+    )
+
+    # seq orders messages by insertion (the `since`/`before` cursors); id is public.
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True, default=new_message_id)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    direction: Mapped[str] = mapped_column(String(8))
+    message_type: Mapped[str] = mapped_column(String(32), default="text")
+    content: Mapped[str] = mapped_column(Text)
+    timestamp: Mapped[datetime] = mapped_column(default=utcnow)
+    whatsapp_id: Mapped[str | None] = mapped_column(String(255), unique=True, default=None)
+    is_read: Mapped[bool] = mapped_column(default=False)
+    read_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    read_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    conversation: Mapped[Conversation] = relationship(lazy="joined")
+
+    def to_payload(self) -> dict:
+        """The `new_message` event payload, exactly the contract's keys."""
+        return {
+            "id": self.id,
+            "conversationId": self.conversation_id,
+            "userId": self.user_id,
+            "customerName": self.conversation.customer_name,
+            "customerPhone": self.conversation.customer_phone,
+            "messageContent": self.content,
+            "messageType": self.message_type,
+            "direction": self.direction,
+            "timestamp": isoformat(self.timestamp),
+            "isRead": self.is_read,
+        }
+
+    def to_dict(self) -> dict:
+        """The REST representation: the event payload plus the read receipt."""
+        return {**self.to_payload(), "readBy": self.read_by, "readAt": isoformat(self.read_at)}
+
+    def receipt(self) -> dict:
+        """Who read the message and when (the PATCH .../read response)."""
+        return {"messageId": self.id, "readBy": self.read_by, "readAt": isoformat(self.read_at)}
+
+
+class Event(db.Model):
+    """The durable event log: one row per server-to-client event, for replay."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_user_id_id", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(32))
+    # The conversation owner; admins see every event, a USER only their own.
+    user_id: Mapped[int] = mapped_column(Integer)
+    conversation_id: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def data(self) -> dict:
+        """The payload as clients receive it, eventId included."""
+        return {**json.loads(self.payload), "eventId": self.id}
+
+    def to_dict(self) -> dict:
+        return {"eventId": self.id, "event": self.name, "data": self.data}
+
+
+class RevokedToken(db.Model):
+    """A JWT revoked by logout; kept until it would have expired anyway."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

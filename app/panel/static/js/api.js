@@ -1,0 +1,102 @@
+// REST calls of the contract, with the bearer token and one refresh on a 401.
+
+import * as session from './session.js';
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+let refreshing = null;
+
+async function request(path, { method = 'GET', body, token } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = data?.error || {};
+    throw new ApiError(response.status, error.code, error.message);
+  }
+  return data;
+}
+
+// A new access token from the refresh token; concurrent callers share one request.
+// A refused refresh token ends the session.
+export function refreshAccessToken() {
+  if (!refreshing) {
+    refreshing = request('/api/auth/refresh', { method: 'POST', token: session.refreshToken() })
+      .then(({ accessToken }) => {
+        session.saveAccessToken(accessToken);
+        return accessToken;
+      })
+      .catch((error) => {
+        if (error.status === 401 || error.status === 403 || error.status === 422) {
+          session.redirectToLogin();
+        }
+        throw error;
+      })
+      .finally(() => {
+        refreshing = null;
+      });
+  }
+  return refreshing;
+}
+
+// A call as the signed-in user; an expired access token is refreshed once.
+export async function call(path, options = {}) {
+  try {
+    return await request(path, { ...options, token: session.accessToken() });
+  } catch (error) {
+    if (error.status !== 401) throw error;
+    const token = await refreshAccessToken();
+    return request(path, { ...options, token });
+  }
+}
+
+export function login(email, password) {
+  return request('/api/auth/login', { method: 'POST', body: { email, password } });
+}
+
+export function logout() {
+  return call('/api/auth/logout', { method: 'POST' });
+}
+
+export function conversations() {
+  return call('/api/conversations');
+}
+
+export function messages(conversationId) {
+  return call(`/api/conversations/${conversationId}/messages?limit=100`);
+}
+
+export function markRead(messageId) {
+  return call(`/api/messages/${encodeURIComponent(messageId)}/read`, { method: 'PATCH' });
+}
+
+export function sendReply(conversationId, content, clientMessageId) {
+  return call(`/api/conversations/${conversationId}/messages`, {
+    method: 'POST',
+    body: { content, clientMessageId },
+  });
+}
+
+export function events(after, limit = 1000) {
+  return call(`/api/events?after=${after}&limit=${limit}`);
+}
+
+export function realtimeStatus() {
+  return call('/api/realtime/status');
+}
+
+export function messageStats() {
+  return call('/api/messages/stats');
+}

@@ -1,0 +1,160 @@
+// Interface text in English and Turkish: chosen from the browser, switchable, remembered.
+
+const STORAGE_KEY = 'lang';
+const LANGUAGES = ['en', 'tr'];
+
+const TEXT = {
+  en: {
+    'app.title': 'WhatsApp Inbox',
+    'nav.conversations': 'Conversations',
+    'nav.admin': 'Admin',
+    'nav.logout': 'Log out',
+    'lang.label': 'Language',
+    'login.email': 'Email',
+    'login.password': 'Password',
+    'login.submit': 'Log in',
+    'login.failed': 'Wrong email or password.',
+    'login.inactive': 'This account is inactive.',
+    'login.rateLimited': 'Too many attempts. Try again in a minute.',
+    'login.error': 'Login failed. Try again.',
+    'connection.connecting': 'Connecting…',
+    'connection.connected': 'Connected',
+    'connection.reconnecting': 'Reconnecting…',
+    'connection.polling': 'Offline: checking every 30 s',
+    'conversations.title': 'Conversations',
+    'conversations.empty': 'No conversations yet.',
+    'conversations.unread': '{count} unread',
+    'conversations.agent': 'Agent #{id}',
+    'conversation.select': 'Select a conversation.',
+    'conversation.loadFailed': 'Could not load this conversation.',
+    'conversation.typing': 'typing…',
+    'reply.placeholder': 'Write a reply…',
+    'reply.send': 'Send',
+    'reply.retry': 'Retry',
+    'reply.failed': 'Not delivered',
+    'status.pending': 'Sending',
+    'status.sent': 'Sent',
+    'status.delivered': 'Delivered',
+    'status.read': 'Read',
+    'status.failed': 'Failed',
+    'notify.newMessage': 'New message: {name}',
+    'notify.reconnected': 'Connection restored',
+    'notify.connectionError': 'Connection error',
+    'admin.connectedUsers': 'Connected users',
+    'admin.conversations': 'Conversations',
+    'admin.unread': 'Unread messages',
+    'admin.agents': 'Agents',
+    'admin.agent': 'Agent',
+    'admin.presence': 'Status',
+    'admin.online': 'Online',
+    'admin.offline': 'Offline',
+    'admin.you': 'you',
+    'admin.allConversations': 'All conversations',
+    'admin.customer': 'Customer',
+    'admin.lastMessage': 'Last message',
+    'admin.lastMessageAt': 'Time',
+  },
+  tr: {
+    'app.title': 'WhatsApp Gelen Kutusu',
+    'nav.conversations': 'Konuşmalar',
+    'nav.admin': 'Yönetim',
+    'nav.logout': 'Çıkış yap',
+    'lang.label': 'Dil',
+    'login.email': 'E-posta',
+    'login.password': 'Şifre',
+    'login.submit': 'Giriş yap',
+    'login.failed': 'E-posta veya şifre hatalı.',
+    'login.inactive': 'Bu hesap devre dışı.',
+    'login.rateLimited': 'Çok fazla deneme. Bir dakika sonra tekrar deneyin.',
+    'login.error': 'Giriş başarısız. Tekrar deneyin.',
+    'connection.connecting': 'Bağlanıyor…',
+    'connection.connected': 'Bağlı',
+    'connection.reconnecting': 'Yeniden bağlanıyor…',
+    'connection.polling': 'Çevrimdışı: 30 sn’de bir kontrol ediliyor',
+    'conversations.title': 'Konuşmalar',
+    'conversations.empty': 'Henüz konuşma yok.',
+    'conversations.unread': '{count} okunmamış',
+    'conversations.agent': 'Temsilci #{id}',
+    'conversation.select': 'Bir konuşma seçin.',
+    'conversation.loadFailed': 'Bu konuşma yüklenemedi.',
+    'conversation.typing': 'yazıyor…',
+    'reply.placeholder': 'Yanıt yazın…',
+    'reply.send': 'Gönder',
+    'reply.retry': 'Tekrar dene',
+    'reply.failed': 'İletilemedi',
+    'status.pending': 'Gönderiliyor',
+    'status.sent': 'Gönderildi',
+    'status.delivered': 'İletildi',
+    'status.read': 'Okundu',
+    'status.failed': 'Başarısız',
+    'notify.newMessage': 'Yeni mesaj: {name}',
+    'notify.reconnected': 'Bağlantı yeniden kuruldu',
+    'notify.connectionError': 'Bağlantı hatası',
+    'admin.connectedUsers': 'Bağlı kullanıcılar',
+    'admin.conversations': 'Konuşmalar',
+    'admin.unread': 'Okunmamış mesajlar',
+    'admin.agents': 'Temsilciler',
+    'admin.agent': 'Temsilci',
+    'admin.presence': 'Durum',
+    'admin.online': 'Çevrimiçi',
+    'admin.offline': 'Çevrimdışı',
+    'admin.you': 'siz',
+    'admin.allConversations': 'Tüm konuşmalar',
+    'admin.customer': 'Müşteri',
+    'admin.lastMessage': 'Son mesaj',
+    'admin.lastMessageAt': 'Zaman',
+  },
+};
+
+function browserLanguage() {
+  const preferred = navigator.languages?.length ? navigator.languages : [navigator.language];
+  for (const tag of preferred) {
+    const base = String(tag || '').toLowerCase().split('-')[0];
+    if (LANGUAGES.includes(base)) return base;
+  }
+  return 'en';
+}
+
+let current = LANGUAGES.includes(localStorage.getItem(STORAGE_KEY))
+  ? localStorage.getItem(STORAGE_KEY)
+  : browserLanguage();
+
+export function language() {
+  return current;
+}
+
+// The text for key in the current language, with {name} placeholders filled in.
+export function t(key, params = {}) {
+  const template = TEXT[current][key] ?? TEXT.en[key] ?? key;
+  return template.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
+}
+
+// Fill every element marked with data-i18n / data-i18n-placeholder under root.
+export function translatePage(root = document) {
+  document.documentElement.lang = current;
+  root.querySelectorAll('[data-i18n]').forEach((el) => {
+    el.textContent = t(el.dataset.i18n);
+  });
+  root.querySelectorAll('[data-i18n-placeholder]').forEach((el) => {
+    el.placeholder = t(el.dataset.i18nPlaceholder);
+  });
+}
+
+// Switch language, remember the choice, and tell the page to redraw its dynamic parts.
+export function setLanguage(lang) {
+  if (!LANGUAGES.includes(lang)) return;
+  current = lang;
+  localStorage.setItem(STORAGE_KEY, lang);
+  translatePage();
+  document.dispatchEvent(new CustomEvent('languagechange', { detail: { language: lang } }));
+}
+
+// Wire a <select id="lang-select"> to setLanguage and translate the page once.
+export function setUpLanguageSwitch() {
+  const select = document.getElementById('lang-select');
+  if (select) {
+    select.value = current;
+    select.addEventListener('change', () => setLanguage(select.value));
+  }
+  translatePage();
+}

@@ -1,0 +1,47 @@
+"""The one place that emits server-to-client events.
+
+Each event goes out as a single emit to the set of rooms that may see it, so a
+socket in several of them (an admin who owns the conversation) receives it once.
+"""
+
+import logging
+
+from app.extensions import socketio
+from app.models import Event
+from app.realtime.rooms import ADMIN_ROOM, conversation_room, user_room
+
+log = logging.getLogger(__name__)
+
+# Which rooms, besides the owner's and the admins', see each durable event.
+_WITH_CONVERSATION_ROOM = {"message_read"}
+
+
+def rooms_for(event: Event) -> list[str]:
+    """The rooms a durable event is addressed to."""
+    rooms = [user_room(event.user_id), ADMIN_ROOM]
+    if event.name in _WITH_CONVERSATION_ROOM:
+        rooms.append(conversation_room(event.conversation_id))
+    return rooms
+
+
+def publish(event: Event) -> None:
+    """Emit a committed durable event to everyone who may see it.
+
+    A lost emit (Redis down) is not fatal: the event is in the log, and clients
+    get it on their next reconnect or poll.
+    """
+    try:
+        socketio.emit(event.name, event.data, to=rooms_for(event))
+    except Exception:
+        log.exception("emit of event %s failed; clients will get it from the log", event.id)
+
+
+def to_socket(sid: str, name: str, data: dict) -> None:
+    """Emit to one socket (replay, refusals)."""
+    socketio.emit(name, data, to=sid)
+
+
+def typing(conversation_id: int, user_id: int, is_typing: bool, skip_sid: str | None) -> None:
+    """Tell a conversation room that someone started or stopped typing."""
+    payload = {"userId": user_id, "conversationId": conversation_id, "isTyping": is_typing}
+    socketio.emit("user_typing", payload, to=conversation_room(conversation_id), skip_sid=skip_sid)

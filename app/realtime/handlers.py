@@ -1,0 +1,174 @@
+"""Socket.IO event handlers: validate, authorize, call a service, answer the ack.
+
+Each client event answers with an ack of {"ok": true} or {"error": message};
+every refusal is also sent as an `error` event.
+"""
+
+import functools
+import logging
+
+from flask import current_app, request
+from flask_socketio import ConnectionRefusedError, join_room, leave_room, rooms
+from sqlalchemy.exc import DBAPIError
+
+from app.errors import AppError, Forbidden
+from app.extensions import db, socketio
+from app.models import User
+from app.realtime import broadcast, housekeeping
+from app.realtime.connections import Connection
+from app.realtime.rooms import ADMIN_ROOM, conversation_room, user_room
+from app.services import conversations, events, messages
+from app.services.auth import AuthenticationFailed, user_from_access_token
+from app.state import presence, state
+
+log = logging.getLogger(__name__)
+
+
+class Refused(Exception):
+    """A client event refused with the contract's message."""
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    """Authenticate the handshake token, join the user's rooms, replay what was missed."""
+    auth = auth if isinstance(auth, dict) else {}
+    try:
+        user, claims = user_from_access_token(auth.get("token"))
+    except AuthenticationFailed as exc:
+        raise ConnectionRefusedError(exc.message) from exc
+    except DBAPIError as exc:
+        db.session.rollback()
+        raise ConnectionRefusedError("Service unavailable") from exc
+    join_room(user_room(user.id))
+    if user.is_admin:
+        join_room(ADMIN_ROOM)
+    state().connections.add(
+        Connection(request.sid, user.id, user.is_admin, claims["jti"], float(claims["exp"]))
+    )
+    presence().connect(user.id, request.sid)
+    housekeeping.ensure_started(current_app._get_current_object())
+    if "lastEventId" in auth and auth["lastEventId"] is not None:
+        _replay(user, auth["lastEventId"])
+
+
+def _replay(user, last_event_id) -> None:
+    """Send what this user missed since `last_event_id`, or ask for a REST resync.
+
+    The rooms are joined before the log is read, so nothing committed in
+    between is lost; duplicates with live events are dropped by the client.
+    """
+    valid = isinstance(last_event_id, int) and not isinstance(last_event_id, bool)
+    missed = None
+    if valid and last_event_id >= 0:
+        missed = events.replay_for(user, last_event_id, current_app.config["EVENT_REPLAY_LIMIT"])
+    if missed is None:
+        broadcast.to_socket(request.sid, "resync_required", {})
+        return
+    for event in missed:
+        broadcast.to_socket(request.sid, event.name, event.data)
+
+
+@socketio.on("disconnect")
+def on_disconnect(reason=None):
+    """Forget the socket; clear its typing indicators; update presence."""
+    shared = state()
+    connection = shared.connections.remove(request.sid)
+    for conversation_id, user_id, sid in shared.typing.drop_socket(request.sid):
+        broadcast.typing(conversation_id, user_id, False, skip_sid=sid)
+    if connection is not None:
+        presence().disconnect(connection.user_id, request.sid)
+
+
+def client_event(name: str):
+    """Register a client event handler with the rate limit and the ack/error replies."""
+
+    def decorator(handler):
+        @socketio.on(name)
+        @functools.wraps(handler)
+        def wrapper(*args):
+            try:
+                _run_checked(handler, args[0] if args else None)
+            except Refused as exc:
+                return _refuse(str(exc))
+            return {"ok": True}
+
+        return wrapper
+
+    return decorator
+
+
+def _run_checked(handler, data) -> None:
+    connection = state().connections.get(request.sid)
+    if connection is None:
+        raise Refused("Unauthorized")
+    if not connection.allow_event(current_app.config["SOCKET_EVENTS_PER_SECOND"]):
+        raise Refused("Rate limit exceeded")
+    try:
+        handler(connection, data)
+    except Forbidden as exc:
+        raise Refused("Unauthorized") from exc
+    except AppError as exc:
+        raise Refused(exc.message) from exc
+    except DBAPIError as exc:
+        db.session.rollback()
+        log.warning("database unavailable during a socket event: %s", exc)
+        raise Refused("Service unavailable") from exc
+
+
+def _refuse(message: str) -> dict:
+    broadcast.to_socket(request.sid, "error", {"message": message})
+    return {"error": message}
+
+
+def _conversation_id(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise Refused("Invalid conversationId")
+    return value
+
+
+def _current_user(connection: Connection) -> User:
+    """The socket's user, re-read so a deactivation takes effect at once."""
+    user = db.session.get(User, connection.user_id)
+    if user is None or not user.is_active:
+        raise Refused("Unauthorized")
+    return user
+
+
+@client_event("join_conversation")
+def join_conversation(connection: Connection, data) -> None:
+    """Join a conversation room (owner or admin)."""
+    conversation = conversations.get_visible(_conversation_id(data), _current_user(connection))
+    join_room(conversation_room(conversation.id))
+
+
+@client_event("leave_conversation")
+def leave_conversation(connection: Connection, data) -> None:
+    """Leave a conversation room; stop any typing indicator there."""
+    conversation = conversations.get_visible(_conversation_id(data), _current_user(connection))
+    leave_room(conversation_room(conversation.id))
+    if state().typing.update(request.sid, connection.user_id, conversation.id, False):
+        broadcast.typing(conversation.id, connection.user_id, False, skip_sid=request.sid)
+
+
+@client_event("typing")
+def typing(connection: Connection, data) -> None:
+    """Broadcast a typing change to the conversation room, throttled."""
+    if not isinstance(data, dict):
+        raise Refused("Invalid conversationId")
+    conversation_id = _conversation_id(data.get("conversationId"))
+    is_typing = data.get("isTyping")
+    if not isinstance(is_typing, bool):
+        raise Refused("Invalid isTyping")
+    if conversation_room(conversation_id) not in rooms():
+        raise Refused("Unauthorized")
+    if state().typing.update(request.sid, connection.user_id, conversation_id, is_typing):
+        broadcast.typing(conversation_id, connection.user_id, is_typing, skip_sid=request.sid)
+
+
+@client_event("mark_read")
+def mark_read(connection: Connection, data) -> None:
+    """Mark a message read (owner or admin)."""
+    message_id = data.get("messageId") if isinstance(data, dict) else None
+    if not isinstance(message_id, str) or not message_id.strip():
+        raise Refused("Invalid messageId")
+    messages.mark_read(message_id, _current_user(connection))

@@ -1,0 +1,43 @@
+"""The background loop of a serving process: typing expiry and presence heartbeat.
+
+Started by the first socket connect, so `flask` commands (which import the
+app too) never run it.
+"""
+
+import logging
+import time
+
+from app.extensions import socketio
+from app.realtime import broadcast
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.25
+HEARTBEAT_SECONDS = 15
+
+
+def ensure_started(app) -> None:
+    """Start the loop once per app."""
+    shared = app.extensions["inbox_state"]
+    if not shared.housekeeping_started:
+        shared.housekeeping_started = True
+        socketio.start_background_task(_run, app, shared)
+
+
+def _run(app, shared) -> None:
+    last_heartbeat = 0.0
+    while True:
+        socketio.sleep(TICK_SECONDS)
+        try:
+            expire_typing(shared)
+            if time.monotonic() - last_heartbeat >= HEARTBEAT_SECONDS:
+                last_heartbeat = time.monotonic()
+                shared.presence.heartbeat({c.sid: c.user_id for c in shared.connections.all()})
+        except Exception:
+            log.exception("housekeeping tick failed")
+
+
+def expire_typing(shared) -> None:
+    """Broadcast `isTyping: false` for everyone silent past the timeout."""
+    for conversation_id, user_id, sid in shared.typing.expired():
+        broadcast.typing(conversation_id, user_id, False, skip_sid=sid)

@@ -1,0 +1,62 @@
+"""The durable event log behind eventId, replay on reconnect and GET /api/events."""
+
+import json
+
+from sqlalchemy import select, text
+
+from app.extensions import db
+from app.models import Event, User
+
+# Any constant works; it only has to be the same in every process.
+_EVENT_LOG_LOCK = 0x1B0C5E7
+
+
+def lock_event_log() -> None:
+    """Serialize writers of the event log until the current transaction ends.
+
+    On PostgreSQL ids come from a sequence at insert, but transactions commit in
+    any order, so a reader of `id > last` could skip an id that commits later.
+    Holding one advisory lock from before the first insert to the commit makes
+    ids commit in order. SQLite already allows one writer at a time.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_LOG_LOCK})
+
+
+def record(name: str, user_id: int, conversation_id: int, payload: dict) -> Event:
+    """Add an event to the current transaction; the caller commits it with its change."""
+    event = Event(
+        name=name,
+        user_id=user_id,
+        conversation_id=conversation_id,
+        payload=json.dumps(payload, separators=(",", ":")),
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def _visible_to(user: User):
+    query = select(Event).order_by(Event.id)
+    if not user.is_admin:
+        query = query.where(Event.user_id == user.id)
+    return query
+
+
+def visible_after(user: User, after: int, limit: int) -> list[Event]:
+    """Events this user may see with an id above `after`, oldest first."""
+    return list(db.session.scalars(_visible_to(user).where(Event.id > after).limit(limit)))
+
+
+def replay_for(user: User, last_event_id: int, max_events: int) -> list[Event] | None:
+    """What a reconnecting client missed, or None when it must resync through REST.
+
+    Resync when the log no longer reaches back to `last_event_id` (pruned), when
+    the client claims ids the log never had (a reset database), or when more
+    than `max_events` are missing.
+    """
+    oldest, latest = db.session.execute(select(db.func.min(Event.id), db.func.max(Event.id))).one()
+    if last_event_id > (latest or 0) or (oldest is not None and oldest > last_event_id + 1):
+        return None
+    missed = visible_after(user, last_event_id, max_events + 1)
+    return None if len(missed) > max_events else missed

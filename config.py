@@ -1,0 +1,87 @@
+"""Configuration read from the environment (see the README's table of variables)."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _instance_secret(name: str) -> str:
+    """A random secret kept in instance/, so local processes and restarts share it.
+
+    Production sets the variable instead; this only spares a developer from
+    inventing secrets for the embedded default.
+    """
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    path = INSTANCE_DIR / name
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def database_url(raw: str | None) -> str:
+    """The SQLAlchemy URL for DATABASE_URL, defaulting to SQLite under instance/."""
+    if not raw:
+        INSTANCE_DIR.mkdir(exist_ok=True)
+        return f"sqlite:///{INSTANCE_DIR / 'inbox.db'}"
+    # Heroku writes postgres://, which SQLAlchemy refuses; psycopg 3 is the driver.
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name) or default)
+
+
+class Config:
+    """Settings for a served app; every value can come from the environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY") or _instance_secret("secret_key")
+    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY") or _instance_secret("jwt_secret_key")
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    FRONTEND_URL = os.environ.get("FRONTEND_URL", "")
+    N8N_WEBHOOK_SECRET = os.environ.get("N8N_WEBHOOK_SECRET", "")
+    N8N_OUTBOUND_URL = os.environ.get("N8N_OUTBOUND_URL", "")
+    OUTBOUND_MAX_ATTEMPTS = _int("OUTBOUND_MAX_ATTEMPTS", 8)
+    OUTBOUND_BACKOFF_SECONDS = _float("OUTBOUND_BACKOFF_SECONDS", 2)
+    WEBHOOK_REQUIRE_SIGNATURE = os.environ.get("WEBHOOK_REQUIRE_SIGNATURE") == "1"
+    PORT = _int("PORT", 5000)
+
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=_float("JWT_ACCESS_TOKEN_MINUTES", 15))
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_float("JWT_REFRESH_TOKEN_DAYS", 30))
+    MAX_CONTENT_LENGTH = 64 * 1024
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    SOCKETIO_ASYNC_MODE = None  # auto: gevent when served, as wsgi.py patches it
+    TYPING_TIMEOUT_SECONDS = _float("TYPING_TIMEOUT_SECONDS", 6)
+    EVENT_REPLAY_LIMIT = 1000
+    LOGIN_FAILURES_PER_ACCOUNT = 10
+    LOGIN_FAILURES_PER_ADDRESS = 50
+    SOCKET_EVENTS_PER_SECOND = 10
+    MAX_SOCKETS_PER_USER = 20
+
+
+class TestingConfig(Config):
+    """In-memory database and thread-based Socket.IO for the test clients."""
+
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256"
+    JWT_SECRET_KEY = "test-jwt-secret-key-that-is-long-enough-for-hs256"
+    N8N_WEBHOOK_SECRET = "test-webhook-secret"
+    REDIS_URL = None
+    SOCKETIO_ASYNC_MODE = "threading"
+
+
+configs = {"default": Config, "testing": TestingConfig}
