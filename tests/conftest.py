@@ -1,0 +1,126 @@
+"""Fixtures: a fresh app and database per test, users, tokens, socket clients."""
+
+import itertools
+import os
+
+import pytest
+
+from app import create_app
+from app.extensions import db, socketio
+from app.services import auth as auth_service
+from app.services.users import create_user
+from tests import services
+
+WEBHOOK_SECRET = "test-webhook-secret"
+PASSWORD = "correct-horse-battery"
+_emails = itertools.count(1)
+
+
+def _database_url() -> str | None:
+    """TEST_DATABASE=postgres runs the unit tests on a fresh PostgreSQL database."""
+    if os.environ.get("TEST_DATABASE") == "postgres":
+        return services.create_postgres_database()
+    return None
+
+
+@pytest.fixture
+def app():
+    """An app on an empty database (in-memory SQLite unless TEST_DATABASE=postgres)."""
+    url = _database_url()
+    overrides = {"CONFIG": "testing"}
+    if url:
+        overrides["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + url.split("://", 1)[1]
+    app = create_app(overrides)
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    if url:
+        services.drop_postgres_database(url)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory: make_user(role="USER", active=True) -> User with password PASSWORD."""
+
+    def make(role: str = "USER", active: bool = True, name: str = ""):
+        user = create_user(f"user{next(_emails)}@example.com", PASSWORD, role, name)
+        if not active:
+            user.is_active = False
+            db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def token_for(app):
+    """token_for(user) -> a valid access token."""
+    return lambda user: auth_service.issue_tokens(user)["accessToken"]
+
+
+@pytest.fixture
+def headers_for(token_for):
+    """headers_for(user) -> Authorization headers for REST calls."""
+    return lambda user: {"Authorization": f"Bearer {token_for(user)}"}
+
+
+@pytest.fixture
+def socket_for(app, token_for):
+    """socket_for(user, **auth) -> a connected Flask-SocketIO test client."""
+    clients = []
+
+    def connect(user=None, **auth):
+        if user is not None:
+            auth.setdefault("token", token_for(user))
+        test_client = socketio.test_client(app, auth=auth)
+        clients.append(test_client)
+        return test_client
+
+    yield connect
+    for test_client in clients:
+        if test_client.is_connected():
+            test_client.disconnect()
+
+
+@pytest.fixture
+def post_webhook(client):
+    """post_webhook(**fields) -> response of POST /api/webhooks/n8n/message."""
+
+    def post(secret: str = WEBHOOK_SECRET, **fields):
+        return client.post(
+            "/api/webhooks/n8n/message", json=fields, headers={"X-Webhook-Secret": secret}
+        )
+
+    return post
+
+
+def webhook_body(user, **overrides) -> dict:
+    """A valid n8n message body for this user's conversation with one customer."""
+    body = {
+        "user_id": user.id,
+        "customer_name": "Ahmet Yılmaz",
+        "customer_phone": "+905551234567",
+        "message_content": "Merhaba, sipariş durumu nedir?",
+    }
+    body.update(overrides)
+    return body
+
+
+def received(test_client) -> dict[str, list]:
+    """Everything a test client received since the last call: event name -> payloads."""
+    by_name: dict[str, list] = {}
+    for packet in test_client.get_received():
+        by_name.setdefault(packet["name"], []).append(packet["args"][0] if packet["args"] else None)
+    return by_name
