@@ -70,9 +70,13 @@ def demo() -> None:
     for account in accounts:
         user = users.find_by_email(account["email"])
         if user is None:
-            user = users.create_user(account["email"], account["password"], account["role"], account["name"])
+            user = users.create_user(
+                account["email"], account["password"], account["role"], account["name"]
+            )
         account["id"] = user.id
     with open(path, "w") as handle:
         json.dump(accounts, handle)
     for account in accounts:
-        click.echo(f"  {account['role']:<5} id={account['id']}  {account['email']}  password: {account['password']}")
+        click.echo(
+            f"  {account['role']:<5} id={account['id']}  {account['email']}  password: {account['password']}"
+        )

@@ -35,7 +35,9 @@ def health():
     queue = _message_queue()
     body = {"status": "ok", "database": database, "messageQueue": queue}
     if database != "ok" or queue == "unavailable":
-        failing = [n for n, v in (("database", database), ("messageQueue", queue)) if v == "unavailable"]
+        failing = [
+            n for n, v in (("database", database), ("messageQueue", queue)) if v == "unavailable"
+        ]
         body["status"] = "unavailable"
         body["error"] = {
             "code": "service_unavailable",

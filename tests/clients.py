@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 class PyClient:
     """A python-socketio client that records every event it receives, in order."""
 
-    def __init__(self, url: str, token: str, last_event_id: int | None = None, connect: bool = True):
+    def __init__(
+        self, url: str, token: str, last_event_id: int | None = None, connect: bool = True
+    ):
         self.url = url
         self.events: list[tuple[str, dict]] = []
         self._arrived = threading.Condition()
@@ -95,7 +97,9 @@ class JsClient:
             self.seen.append(line)
 
     def wait_event(self, name: str, timeout: float = 10) -> dict:
-        return self.wait_for(lambda l: l["type"] == "event" and l["event"] == name, timeout)["data"]
+        return self.wait_for(
+            lambda line: line["type"] == "event" and line["event"] == name, timeout
+        )["data"]
 
     def emit(self, name: str, data, ack: bool = True) -> None:
         self.process.stdin.write(json.dumps({"emit": name, "data": data, "ack": ack}) + "\n")

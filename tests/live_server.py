@@ -61,7 +61,11 @@ class LiveServer:
         """Run a `flask` CLI command against this server's database; returns stdout."""
         result = subprocess.run(
             [str(BIN / "flask"), *args],
-            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60,
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if result.returncode != 0:
             raise RuntimeError(f"flask {' '.join(args)} failed: {result.stderr}")
@@ -73,9 +77,16 @@ class LiveServer:
             Path(self._tmp, ".migrated").touch()
         command = [
             str(BIN / "gunicorn"),
-            "-k", "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
-            "-w", "1", "--no-control-socket", "--graceful-timeout", "2",
-            "-b", f"127.0.0.1:{self.port}", "wsgi:app",
+            "-k",
+            "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+            "-w",
+            "1",
+            "--no-control-socket",
+            "--graceful-timeout",
+            "2",
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "wsgi:app",
         ]
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=log)
@@ -138,7 +149,9 @@ class LiveServer:
     def post_webhook(self, body: dict, secret: str = WEBHOOK_SECRET) -> requests.Response:
         return requests.post(
             self.url + "/api/webhooks/n8n/message",
-            json=body, headers={"X-Webhook-Secret": secret}, timeout=10,
+            json=body,
+            headers={"X-Webhook-Secret": secret},
+            timeout=10,
         )
 
     def get(self, path: str, token: str, **params) -> requests.Response:

@@ -36,11 +36,12 @@ class AuthenticationFailed(Unauthorized):
 def _check_login_budget(email: str, address: str) -> None:
     config = current_app.config
     counter = login_failures()
-    if counter.count(f"account:{email}", _LOGIN_WINDOW_SECONDS) >= config[
-        "LOGIN_FAILURES_PER_ACCOUNT"
-    ] or counter.count(f"address:{address}", _LOGIN_WINDOW_SECONDS) >= config[
-        "LOGIN_FAILURES_PER_ADDRESS"
-    ]:
+    if (
+        counter.count(f"account:{email}", _LOGIN_WINDOW_SECONDS)
+        >= config["LOGIN_FAILURES_PER_ACCOUNT"]
+        or counter.count(f"address:{address}", _LOGIN_WINDOW_SECONDS)
+        >= config["LOGIN_FAILURES_PER_ADDRESS"]
+    ):
         raise RateLimited("Too many failed logins, try again in a minute")
 
 
@@ -53,7 +54,9 @@ def _record_login_failure(email: str, address: str) -> None:
 def issue_tokens(user: User) -> dict:
     """A fresh access and refresh token pair for a user."""
     return {
-        "accessToken": create_access_token(identity=str(user.id), additional_claims={"role": user.role}),
+        "accessToken": create_access_token(
+            identity=str(user.id), additional_claims={"role": user.role}
+        ),
         "refreshToken": create_refresh_token(identity=str(user.id)),
         "user": user.to_dict(),
     }

@@ -41,9 +41,7 @@ def list_for(user: User, owner_id: int | None = None) -> list[dict]:
         query = query.where(Conversation.user_id == user.id)
     elif owner_id is not None:
         query = query.where(Conversation.user_id == owner_id)
-    query = query.order_by(
-        Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc()
-    )
+    query = query.order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc())
     return [conversation.to_dict(count) for conversation, count in db.session.execute(query)]
 
 

@@ -169,7 +169,9 @@ def stats(user: User) -> dict:
         func.count().filter(inbound, Message.is_read.is_(False)),
         func.count().filter(inbound),
         func.count().filter(Message.direction == "OUTBOUND"),
-        func.count().filter(Message.timestamp >= today, Message.timestamp < today + timedelta(days=1)),
+        func.count().filter(
+            Message.timestamp >= today, Message.timestamp < today + timedelta(days=1)
+        ),
     )
     if not user.is_admin:
         columns = columns.where(Message.user_id == user.id)

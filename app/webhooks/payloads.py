@@ -36,7 +36,9 @@ def _message_type(body: dict) -> str:
     if value is None:
         return "text"
     if not isinstance(value, str) or not _MESSAGE_TYPE.match(value.lower()):
-        raise ValidationError("message_type must be a word such as text or image", field="message_type")
+        raise ValidationError(
+            "message_type must be a word such as text or image", field="message_type"
+        )
     return value.lower()
 
 

@@ -83,7 +83,9 @@ def test_reconnect_with_last_event_id_receives_exactly_what_was_missed(server, c
     last_seen = first.wait_for("new_message")[0]["eventId"]
     first.close()
 
-    missed = [server.post_webhook(body(server, f"missed {n}")).json()["data"]["id"] for n in range(3)]
+    missed = [
+        server.post_webhook(body(server, f"missed {n}")).json()["data"]["id"] for n in range(3)
+    ]
     server.post_webhook({**body(server, "not mine"), "user_id": server.other_id})
 
     if client_class == "js":
