@@ -1,0 +1,39 @@
+// The conversation list: newest first, with unread badges and the last message.
+
+import { element, lastMessageText } from './dom.js';
+import { formatTime } from './format.js';
+import { t } from './i18n.js';
+
+function conversationItem(conversation, { activeId, showAgent }) {
+  const item = element('li', 'conversation-item');
+  item.dataset.conversationId = conversation.id;
+  if (conversation.id === activeId) item.classList.add('active');
+  const button = element('button', 'conversation-button');
+  button.type = 'button';
+
+  const top = element('span', 'conversation-top');
+  top.append(
+    element('span', 'conversation-name', conversation.customerName || conversation.customerPhone),
+    element('time', 'conversation-time', formatTime(conversation.lastMessageAt)),
+  );
+  const bottom = element('span', 'conversation-bottom');
+  bottom.append(element('span', 'conversation-preview', lastMessageText(conversation)));
+  if (conversation.unreadCount > 0) {
+    const badge = element('span', 'unread-badge', String(conversation.unreadCount));
+    badge.title = t('conversations.unread', { count: conversation.unreadCount });
+    bottom.append(badge);
+  }
+  button.append(top, bottom);
+  if (showAgent) button.append(element('span', 'conversation-agent', t('conversations.agent', { id: conversation.userId })));
+  item.append(button);
+  return item;
+}
+
+// Redraw the list; clicking a conversation calls onOpen(id).
+export function renderConversationList(list, conversations, { activeId, showAgent, onOpen }) {
+  list.replaceChildren(...conversations.map((c) => conversationItem(c, { activeId, showAgent })));
+  list.onclick = (event) => {
+    const item = event.target.closest('.conversation-item');
+    if (item) onOpen(Number(item.dataset.conversationId));
+  };
+}

@@ -1,0 +1,162 @@
+// The open conversation's messages: text bubbles in time order, with delivery marks.
+
+import { element } from './dom.js';
+import { formatTime } from './format.js';
+import { t } from './i18n.js';
+
+const STATUS_RANK = { pending: 0, sent: 1, delivered: 2, read: 3 };
+const STATUS_MARK = { pending: '🕓', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '!' };
+
+// Whether a reply's status may change from current to next: never backwards,
+// `failed` only over pending/sent, and anything over `failed` (a retry).
+export function statusMayChange(current, next) {
+  if (!next || current === next) return false;
+  if (!current || current === 'failed') return true;
+  if (next === 'failed') return current === 'pending' || current === 'sent';
+  return STATUS_RANK[next] > STATUS_RANK[current];
+}
+
+function sortKey(message) {
+  const time = Date.parse(message.timestamp) || Date.now();
+  return [time, Number.isInteger(message.id) ? message.id : Number.MAX_SAFE_INTEGER];
+}
+
+function comesAfter(a, b) {
+  const [ta, ia] = sortKey(a);
+  const [tb, ib] = sortKey(b);
+  return ta > tb || (ta === tb && ia > ib);
+}
+
+function localKey(clientMessageId) {
+  return `local:${clientMessageId}`;
+}
+
+export class MessageView {
+  constructor(list, { onRetry }) {
+    this.list = list;
+    this.onRetry = onRetry;
+    this.items = new Map(); // message id or local key -> { message, el }
+  }
+
+  clear() {
+    this.items.clear();
+    this.list.replaceChildren();
+  }
+
+  has(messageId) {
+    return this.items.has(messageId);
+  }
+
+  // Add a message, or merge what is new about one already shown.
+  upsert(message) {
+    const item = this.items.get(message.id);
+    if (!item) {
+      this.add(message.id, { ...message });
+      return;
+    }
+    const { status, ...rest } = message;
+    Object.assign(item.message, rest);
+    if (statusMayChange(item.message.status, status)) item.message.status = status;
+    this.draw(item);
+  }
+
+  // A reply typed here, shown as pending until the server has it.
+  addLocal(clientMessageId, fields) {
+    this.add(localKey(clientMessageId), { ...fields, clientMessageId, local: true });
+  }
+
+  // The server stored the reply: show its message instead of the local one
+  // (its new_message event may have drawn it already).
+  confirmLocal(clientMessageId, message) {
+    this.remove(localKey(clientMessageId));
+    this.upsert(message);
+  }
+
+  removeLocal(clientMessageId) {
+    this.remove(localKey(clientMessageId));
+  }
+
+  failLocal(clientMessageId, error) {
+    const item = this.items.get(localKey(clientMessageId));
+    if (!item) return;
+    Object.assign(item.message, { status: 'failed', error });
+    this.draw(item);
+  }
+
+  setStatus(messageId, status, error) {
+    const item = this.items.get(messageId);
+    if (!item || !statusMayChange(item.message.status, status)) return;
+    Object.assign(item.message, { status, error: error ?? item.message.error });
+    this.draw(item);
+  }
+
+  markRead(messageId) {
+    const item = this.items.get(messageId);
+    if (!item || item.message.isRead) return;
+    item.message.isRead = true;
+    this.draw(item);
+  }
+
+  // Ids of the inbound messages not read yet.
+  unreadInbound() {
+    return [...this.items.values()]
+      .map(({ message }) => message)
+      .filter((m) => m.direction === 'INBOUND' && !m.isRead && !m.local)
+      .map((m) => m.id);
+  }
+
+  // Redraw every message (after a language change).
+  redraw() {
+    this.items.forEach((item) => this.draw(item));
+  }
+
+  add(key, message) {
+    const item = { message, el: element('li') };
+    item.el.message = item.message; // read back by insertInOrder
+    this.items.set(key, item);
+    this.draw(item);
+    this.insertInOrder(item);
+  }
+
+  remove(key) {
+    this.items.get(key)?.el.remove();
+    this.items.delete(key);
+  }
+
+  insertInOrder(item) {
+    let next = null;
+    for (let el = this.list.lastElementChild; el; el = el.previousElementSibling) {
+      if (!comesAfter(el.message, item.message)) break;
+      next = el;
+    }
+    this.list.insertBefore(item.el, next);
+  }
+
+  draw({ message, el }) {
+    const outbound = message.direction === 'OUTBOUND';
+    el.className = `message ${outbound ? 'message-outbound' : 'message-inbound'}`;
+    if (message.local) el.dataset.clientMessageId = message.clientMessageId;
+    else el.dataset.messageId = message.id;
+    el.dataset.read = String(Boolean(message.isRead));
+    const meta = element('div', 'message-meta');
+    meta.append(element('time', 'message-time', formatTime(message.timestamp)));
+    if (outbound) {
+      el.dataset.status = message.status || 'pending';
+      meta.append(...this.statusParts(message));
+    }
+    el.replaceChildren(element('p', 'message-text', message.messageContent), meta);
+  }
+
+  statusParts(message) {
+    const status = message.status || 'pending';
+    const mark = element('span', `status-mark status-${status}`, STATUS_MARK[status] ?? '');
+    mark.title = t(`status.${status}`);
+    if (status !== 'failed') return [mark];
+    const reason = element('span', 'status-error', t('reply.failed'));
+    if (message.error) reason.title = String(message.error);
+    const retry = element('button', 'retry-button', t('reply.retry'));
+    retry.type = 'button';
+    retry.addEventListener('click', () => this.onRetry({ ...message }));
+    return [mark, reason, retry];
+  }
+}

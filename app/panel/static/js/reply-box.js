@@ -1,0 +1,92 @@
+// The reply box: sends replies (shown as pending at once) and the typing signal.
+
+import * as api from './api.js';
+
+const TYPING_IDLE_MS = 3000;
+
+// A random id for a reply's clientMessageId (crypto.randomUUID needs https).
+function newClientMessageId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export class ReplyBox {
+  constructor({ form, input, client, view, conversationId }) {
+    this.form = form;
+    this.input = input;
+    this.client = client;
+    this.view = view;
+    this.conversationId = conversationId; // () => the open conversation's id
+    this.idleTimer = null;
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+    input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.submit();
+      }
+    });
+    input.addEventListener('input', () => this.onInput());
+    input.addEventListener('blur', () => this.stopTyping());
+  }
+
+  onInput() {
+    clearTimeout(this.idleTimer);
+    if (!this.input.value.trim()) {
+      this.stopTyping();
+      return;
+    }
+    this.client.sendTyping(this.conversationId(), true);
+    this.idleTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  stopTyping() {
+    clearTimeout(this.idleTimer);
+    const id = this.conversationId();
+    if (id !== null) this.client.sendTyping(id, false);
+  }
+
+  // Forget the draft (another conversation was opened).
+  reset() {
+    this.stopTyping();
+    this.input.value = '';
+  }
+
+  submit() {
+    const content = this.input.value.trim();
+    if (!content) return;
+    this.stopTyping();
+    this.input.value = '';
+    this.send(this.conversationId(), content, newClientMessageId());
+  }
+
+  // Post a reply; the same clientMessageId on a retry can never send it twice.
+  async send(conversationId, content, clientMessageId) {
+    this.view.addLocal(clientMessageId, {
+      conversationId,
+      messageContent: content,
+      direction: 'OUTBOUND',
+      status: 'pending',
+      timestamp: new Date().toISOString(),
+    });
+    try {
+      const message = await api.sendReply(conversationId, content, clientMessageId);
+      if (conversationId === this.conversationId()) this.view.confirmLocal(clientMessageId, message);
+    } catch (error) {
+      this.view.failLocal(clientMessageId, error.message);
+    }
+  }
+
+  // A reply the server never took is posted again under its own clientMessageId;
+  // one the server marked failed goes out as a new reply with the same text.
+  retry(message) {
+    if (message.local) {
+      this.view.removeLocal(message.clientMessageId);
+      this.send(message.conversationId, message.messageContent, message.clientMessageId);
+    } else {
+      this.send(message.conversationId, message.messageContent, newClientMessageId());
+    }
+  }
+}
