@@ -16,15 +16,11 @@ export function statusMayChange(current, next) {
   return STATUS_RANK[next] > STATUS_RANK[current];
 }
 
-function sortKey(message) {
-  const time = Date.parse(message.timestamp) || Date.now();
-  return [time, Number.isInteger(message.id) ? message.id : Number.MAX_SAFE_INTEGER];
-}
-
+// Later timestamps go after; equal ones keep the order they arrived in (REST
+// lists oldest first, events come in order).
 function comesAfter(a, b) {
-  const [ta, ia] = sortKey(a);
-  const [tb, ib] = sortKey(b);
-  return ta > tb || (ta === tb && ia > ib);
+  const time = (message) => Date.parse(message.timestamp) || 0;
+  return time(a) > time(b);
 }
 
 function localKey(clientMessageId) {

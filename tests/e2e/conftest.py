@@ -1,0 +1,120 @@
+"""Browser fixtures: headless Chromium (the Debian package) driving the panel of a live server.
+
+Playwright never downloads a browser here: it launches /usr/bin/chromium.
+"""
+
+import itertools
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.live_server import PASSWORD, LiveServer
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+_phones = itertools.count(1)
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run."""
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A live server with one agent (owner), a second agent and an admin."""
+    live = LiveServer().start()
+    live.owner_id = live.create_user("owner@example.com", name="Owner Agent")
+    live.other_id = live.create_user("other@example.com", name="Other Agent")
+    live.admin_id = live.create_user("admin@example.com", role="ADMIN", name="Admin")
+    yield live
+    live.close()
+
+
+@pytest.fixture
+def open_page(browser, server):
+    """open_page(email, path="/client", locale="en-US") -> a signed-in page on path.
+
+    Each page has its own browser context, so two pages are two separate agents.
+    """
+    contexts = []
+
+    def open_page(email: str, path: str = "/client", locale: str = "en-US"):
+        context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 800})
+        contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: page.dialogs.append(dialog.message) or dialog.dismiss())
+        page.dialogs = []
+        log_in(page, server.url, email)
+        if not page.url.endswith(path):
+            page.goto(server.url + path)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def log_in(page, url: str, email: str, password: str = PASSWORD) -> None:
+    """Fill in the login form and wait for the page it leads to."""
+    page.goto(url + "/login")
+    page.fill("#login-email", email)
+    page.fill("#login-password", password)
+    page.click("#login-submit")
+    page.wait_for_url(lambda address: "/login" not in address)
+
+
+def customer_phone() -> str:
+    """A phone number no other test uses, so each test has its own conversation."""
+    return f"+90555{next(_phones):07d}"
+
+
+def webhook(server, user_id: int, phone: str, content: str, **extra) -> dict:
+    """Post an inbound message as n8n would; returns {id, conversationId}."""
+    body = {
+        "user_id": user_id,
+        "customer_name": extra.pop("customer_name", "Ayşe Yılmaz"),
+        "customer_phone": phone,
+        "message_content": content,
+        **extra,
+    }
+    response = server.post_webhook(body)
+    assert response.status_code in (200, 201), response.text
+    return response.json()["data"]
+
+
+def open_conversation(page, conversation_id: int) -> None:
+    """Click a conversation in the list and wait until it is the open one."""
+    page.click(f'.conversation-item[data-conversation-id="{conversation_id}"] button')
+    playwright_api.expect(page.locator("#conversation")).to_have_attribute(
+        "data-conversation-id", str(conversation_id)
+    )
+
+
+def wait_connected(page) -> None:
+    """Wait until the page's SocketClient reports a live socket."""
+    page.wait_for_function("() => window.socketClient && window.socketClient.getStatus().isConnected")
+
+
+def screenshot(page, name: str) -> None:
+    """Save a screenshot under docs/screenshots/ (shown in the README)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name))
