@@ -57,6 +57,8 @@ class Config:
     OUTBOUND_BACKOFF_SECONDS = _float("OUTBOUND_BACKOFF_SECONDS", 2)
     WEBHOOK_REQUIRE_SIGNATURE = os.environ.get("WEBHOOK_REQUIRE_SIGNATURE") == "1"
     PORT = _int("PORT", 5000)
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    ACCESS_LOG_LEVEL = os.environ.get("ACCESS_LOG_LEVEL", "WARNING")
 
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=_float("JWT_ACCESS_TOKEN_MINUTES", 15))
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_float("JWT_REFRESH_TOKEN_DAYS", 30))

@@ -17,8 +17,14 @@ def create_app(config_name: str | dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    configure_logging(app)
     return app
+
+
+def configure_logging(app: Flask) -> None:
+    """INFO logs, without gevent-websocket's line per HTTP request (costly under load)."""
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    logging.getLogger("geventwebsocket.handler").setLevel(app.config["ACCESS_LOG_LEVEL"])
 
 
 def load_config(app: Flask, config_name: str | dict | None) -> None:

@@ -14,7 +14,10 @@ fi
 stamp=".venv/.installed-$(cat requirements*.txt | sha256sum | cut -c1-16)-$requirements"
 if [ ! -f "$stamp" ]; then
   echo "setup: installing $requirements" >&2
-  .venv/bin/pip install --quiet --disable-pip-version-check -r "$requirements"
+  if ! .venv/bin/pip install --disable-pip-version-check -r "$requirements" > .venv/pip.log 2>&1; then
+    tail -n 30 .venv/pip.log >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
 
