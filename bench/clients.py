@@ -311,7 +311,11 @@ class Poster:
 
     def post(self, path: str, body: bytes, headers: dict, callback, posted: float | None = None):
         """Send POST path; callback(status, body, posted, finished, error) gets the outcome."""
-        lines = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
+        lines = [
+            f"POST {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            f"Content-Length: {len(body)}",
+        ]
         lines += [f"{name}: {value}" for name, value in headers.items()]
         request = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
         self._submit(_Job(request, time.perf_counter() if posted is None else posted, callback))
