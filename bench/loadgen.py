@@ -147,23 +147,38 @@ async def connect_all(target, plan, concurrency, timeout, on_message=None, on_cl
     return clients, times, failures
 
 
+def machine_busy_seconds() -> float:
+    """CPU-seconds all cores have spent busy since boot (/proc/stat, idle and iowait excluded)."""
+    with open("/proc/stat") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / CLOCK_TICKS
+
+
 class CpuMeter:
-    """Server CPU-seconds and this process's own CPU share over a stretch of wall time."""
+    """CPU used over a stretch of wall time: by the server, by this process, and by the rest.
+
+    The rest ("other_cpu_cores") is the machine's busy time less the server's and
+    ours: other programs on the machine (say, a test suite run meanwhile) that took
+    cores from the two being measured.
+    """
 
     def __init__(self, server: ServerProcess):
         self.server = server
         self.server_cpu = server.cpu_seconds()
         self.own_cpu = time.process_time()
+        self.busy = machine_busy_seconds()
         self.wall = time.perf_counter()
 
     def read(self) -> dict:
         wall = time.perf_counter() - self.wall
+        server = self.server.cpu_seconds() - self.server_cpu
+        own = time.process_time() - self.own_cpu
+        other = machine_busy_seconds() - self.busy - server - own
         return {
             "wall_s": round(wall, 3),
-            "server_cpu_s": round(self.server.cpu_seconds() - self.server_cpu, 4),
-            "loadgen_cpu_share": round((time.process_time() - self.own_cpu) / wall, 3)
-            if wall
-            else None,
+            "server_cpu_s": round(server, 4),
+            "loadgen_cpu_share": round(own / wall, 3) if wall else None,
+            "other_cpu_cores": round(max(0.0, other) / wall, 2) if wall > 0.5 else None,
         }
 
 
@@ -205,7 +220,7 @@ def close_all(clients):
 async def capacity(args, target: Target, server: ServerProcess) -> dict:
     """Open sockets in batches until the cap, failures or slow connects; RSS per idle socket."""
     plan = socket_plan(target.accounts_of("USER"), args.cap, args.per_account)
-    dropped = Counter()
+    dropped, meter = Counter(), CpuMeter(server)
     clients, batches, points = [], [], [{"sockets": 0, "rss_kb": server.rss_kb()}]
     all_times = []
     stop_reason, deadline = "cap reached", time.perf_counter() + args.time_limit
@@ -247,6 +262,7 @@ async def capacity(args, target: Target, server: ServerProcess) -> dict:
         "hold_s": args.hold,
         "stop_reason": stop_reason,
         "rss_per_socket_kb": rss_slope(points),
+        **meter.read(),
         "points": points,
         "batches": batches,
         "connect": summary_ms(all_times)
@@ -395,7 +411,7 @@ async def fanout(args, target: Target, server: ServerProcess) -> dict:
             "failures": dict(failures),
         }
     n, seq = len(clients), 0
-    responses = Responses()
+    responses, whole = Responses(), CpuMeter(server)
 
     async def post_and_wait(seqs):
         posted = [target.post_webhook(owner, s, responses.callback_for(s)) for s in seqs]
@@ -438,6 +454,7 @@ async def fanout(args, target: Target, server: ServerProcess) -> dict:
         "burst_cpu_s_per_1000": per_thousand(burst_cost["server_cpu_s"], burst_deliveries),
         "burst_phase": burst_cost,
         "statuses": dict(responses.statuses),
+        "other_cpu_cores": whole.read()["other_cpu_cores"],
     }
 
 

@@ -15,6 +15,8 @@ NAMES = {"ours": "ours (SQLite)", "ours-redis": "ours (Redis queue)", "peer": "N
 # A load generator busier than this, or later than this on its schedule, may have
 # held a figure back: such figures are flagged rather than silently reported.
 BUSY_SHARE, LATE_MS = 0.9, 10.0
+# Other programs using more than this many cores meanwhile disturbed a figure.
+OTHER_CORES = 0.15
 
 
 def machine_facts() -> dict:
@@ -233,6 +235,13 @@ def table_markdown(results: dict) -> list[str]:
     return out
 
 
+def disturbed(result: dict) -> str:
+    return (
+        f"other programs used {result['other_cpu_cores']:.2f} cores meanwhile: "
+        "the figure is disturbed (run again on a quiet machine)"
+    )
+
+
 def warnings(results: dict) -> list[str]:
     """Errors, lost deliveries, and figures a busy load generator may have held back."""
     notes = []
@@ -242,8 +251,12 @@ def warnings(results: dict) -> list[str]:
             if "error" in result:
                 notes.append(f"- {name}: **error**: {result['error'].strip()[:400]}")
                 continue
+            if (result.get("other_cpu_cores") or 0) > OTHER_CORES:
+                notes.append(f"- {name}: {disturbed(result)}")
             for step in result.get("steps", []):
                 where = f"{name} at {step['rate']:g}/s"
+                if (step.get("other_cpu_cores") or 0) > OTHER_CORES:
+                    notes.append(f"- {where}: {disturbed(step)}")
                 if step.get("missing_deliveries"):
                     missing, expected = step["missing_deliveries"], step["expected_deliveries"]
                     notes.append(f"- {where}: {missing} of {expected} deliveries missing")
@@ -376,6 +389,7 @@ def latency_details(results: dict) -> list[str]:
         "HTTP p99 (ms)",
         "server CPU (s)",
         "generator busy",
+        "other (cores)",
     )
     for target in TARGETS:
         for s in get(results, target, "latency", "steps") or []:
@@ -394,6 +408,7 @@ def latency_details(results: dict) -> list[str]:
                         fmt(http["p99_ms"], 2),
                         fmt(s["server_cpu_s"], 2),
                         f"{s['loadgen_cpu_share']:.0%}",
+                        fmt(s.get("other_cpu_cores"), 2),
                     ]
                 )
             )
