@@ -4,6 +4,8 @@ import itertools
 import os
 
 import pytest
+from flask_socketio.test_client import SocketIOTestClient
+from socketio import packet as sio_packet
 
 from app import create_app
 from app.extensions import db, socketio
@@ -92,6 +94,37 @@ def socket_for(app, token_for):
     for test_client in clients:
         if test_client.is_connected():
             test_client.disconnect()
+
+
+@pytest.fixture
+def handshake_refusal(app):
+    """handshake_refusal(**auth) -> the connect_error message, or None when accepted."""
+
+    def attempt(**auth):
+        refusals = []
+
+        class RecordingClient(SocketIOTestClient):
+            def connect(self, *args, **kwargs):
+                send = self.socketio.server._send_packet
+
+                def spy(eio_sid, pkt):
+                    if pkt.packet_type == sio_packet.CONNECT_ERROR:
+                        refusals.append(pkt.data["message"])
+                    send(eio_sid, pkt)
+
+                self.socketio.server._send_packet = spy
+                try:
+                    super().connect(*args, **kwargs)
+                finally:
+                    self.socketio.server._send_packet = send
+
+        test_client = RecordingClient(app, socketio, auth=auth)
+        if test_client.is_connected():
+            test_client.disconnect()
+            return None
+        return refusals[0] if refusals else "connect refused without a message"
+
+    return attempt
 
 
 @pytest.fixture
