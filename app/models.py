@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.blocking import off_loop
 from app.extensions import db
 from app.timeutil import isoformat, utcnow
 
@@ -38,10 +39,10 @@ class User(db.Model):
         return self.role == "ADMIN"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = off_loop(generate_password_hash, password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return off_loop(check_password_hash, self.password_hash, password)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "email": self.email, "name": self.name, "role": self.role}
