@@ -6,6 +6,7 @@ import os
 import pytest
 from flask_socketio.test_client import SocketIOTestClient
 from socketio import packet as sio_packet
+from werkzeug.security import generate_password_hash
 
 from app import create_app
 from app.extensions import db, socketio
@@ -64,6 +65,15 @@ def make_user(app):
         return user
 
     return make
+
+
+@pytest.fixture
+def fast_password_hashes(monkeypatch):
+    """Users made from here on get a cheap hash, for tests where scrypt's cost is noise."""
+    monkeypatch.setattr(
+        "app.models.generate_password_hash",
+        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"),
+    )
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from flask_jwt_extended import create_access_token
-from werkzeug.security import generate_password_hash
 
 from app import create_app
 from app.extensions import db
@@ -215,17 +214,8 @@ def test_revocation_survives_an_app_restart(tmp_path):
 # Failed-login limits
 
 
-@pytest.fixture
-def cheap_hashes(monkeypatch):
-    """Users made in these tests get a fast hash: the limits, not scrypt, are under test."""
-    monkeypatch.setattr(
-        "app.models.generate_password_hash",
-        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"),
-    )
-
-
 def test_ten_failures_for_one_account_block_it_even_with_the_right_password(
-    client, make_user, monkeypatch, cheap_hashes
+    client, make_user, monkeypatch, fast_password_hashes
 ):
     clock = FakeClock()
     monkeypatch.setattr(limits, "time", clock)
@@ -244,7 +234,9 @@ def test_ten_failures_for_one_account_block_it_even_with_the_right_password(
     assert login(client, user.email).status_code == 200
 
 
-def test_fifty_failures_from_one_address_block_it(client, make_user, monkeypatch, cheap_hashes):
+def test_fifty_failures_from_one_address_block_it(
+    client, make_user, monkeypatch, fast_password_hashes
+):
     clock = FakeClock()
     monkeypatch.setattr(limits, "time", clock)
     user = make_user()
@@ -261,7 +253,7 @@ def test_fifty_failures_from_one_address_block_it(client, make_user, monkeypatch
     assert login(client, user.email, address="10.1.1.1").status_code == 200
 
 
-def test_successful_logins_do_not_count(client, make_user, monkeypatch, cheap_hashes):
+def test_successful_logins_do_not_count(client, make_user, monkeypatch, fast_password_hashes):
     monkeypatch.setattr(limits, "time", FakeClock())
     user = make_user()
     for _ in range(9):
@@ -273,7 +265,9 @@ def test_successful_logins_do_not_count(client, make_user, monkeypatch, cheap_ha
     assert_error(login(client, user.email), 429)
 
 
-def test_many_successful_logins_from_one_address_are_never_limited(client, make_user, cheap_hashes):
+def test_many_successful_logins_from_one_address_are_never_limited(
+    client, make_user, fast_password_hashes
+):
     user = make_user()
     for _ in range(55):
         assert login(client, user.email, address="10.2.2.2").status_code == 200
