@@ -1,0 +1,102 @@
+"""Token refresh, logout, toasts and browser notifications."""
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import customer_phone, log_in, open_conversation, wait_connected, webhook
+
+# A stand-in for the browser's Notification that records what the page shows.
+RECORD_NOTIFICATIONS = """
+window.shownNotifications = [];
+window.Notification = class {
+  static permission = 'granted';
+  static requestPermission() { return Promise.resolve('granted'); }
+  constructor(title, options) {
+    this.title = title;
+    this.options = options;
+    window.shownNotifications.push(this);
+  }
+  close() {}
+};
+"""
+
+
+def test_a_stale_access_token_is_refreshed_before_the_socket_connects(server, open_page):
+    page = open_page("owner@example.com")
+    wait_connected(page)
+    page.evaluate("localStorage.setItem('accessToken', 'not-a-valid-token')")
+    page.reload()
+    wait_connected(page)
+    assert page.evaluate("localStorage.getItem('accessToken')") != "not-a-valid-token"
+    webhook(server, server.owner_id, customer_phone(), "still works")
+    expect(page.locator(".conversation-preview", has_text="still works")).to_be_visible()
+
+
+def test_logout_forgets_the_tokens_and_returns_to_the_login_page(server, open_page):
+    page = open_page("owner@example.com")
+    refresh_token = page.evaluate("localStorage.getItem('refreshToken')")
+    page.click("#logout-button")
+    page.wait_for_url("**/login")
+    assert page.evaluate("localStorage.getItem('accessToken')") is None
+    page.goto(server.url + "/client")
+    page.wait_for_url("**/login?next=%2Fclient")
+    assert refresh_token
+
+
+def test_a_toast_announces_a_message_elsewhere_and_opens_it_when_clicked(server, open_page):
+    opened = webhook(server, server.owner_id, customer_phone(), "open one")["conversationId"]
+    elsewhere = webhook(server, server.owner_id, customer_phone(), "hi", customer_name="Zeynep")
+    page = open_page("owner@example.com")
+    open_conversation(page, opened)
+    wait_connected(page)
+
+    phone = phone_of(server, elsewhere["conversationId"])
+    webhook(server, server.owner_id, phone, "yeni mesaj", customer_name="Zeynep")
+    toast = page.locator(".toast", has_text="New message: Zeynep")
+    expect(toast).to_be_visible()
+    toast.click()
+    expect(page.locator("#conversation")).to_have_attribute(
+        "data-conversation-id", str(elsewhere["conversationId"])
+    )
+    expect(page.locator(".message-text", has_text="yeni mesaj")).to_be_visible()
+
+
+def test_toasts_leave_after_four_seconds_even_without_a_socket(open_page):
+    page = open_page("owner@example.com")
+    page.evaluate("window.socketClient.disconnect()")
+    page.evaluate("window.socketClient.showNotification('Bağlantı hatası', 'error')")
+    toast = page.locator(".toast", has_text="Bağlantı hatası")
+    expect(toast).to_be_visible()
+    expect(toast).to_be_hidden(timeout=6000)
+
+
+def test_a_background_page_shows_a_browser_notification_tagged_with_the_message_id(
+    server, browser
+):
+    context = browser.new_context(locale="en-US")
+    context.add_init_script(RECORD_NOTIFICATIONS)
+    page = context.new_page()
+    try:
+        log_in(page, server.url, "owner@example.com")
+        wait_connected(page)
+        page.evaluate("Object.defineProperty(document, 'hidden', { get: () => true })")
+        created = webhook(server, server.owner_id, customer_phone(), "are you there?",
+                          customer_name="Emre")
+        page.wait_for_function("() => window.shownNotifications.length === 1")
+        shown = page.evaluate(
+            "(({ title, options }) => ({ title, ...options }))(window.shownNotifications[0])"
+        )
+        assert shown["tag"] == created["id"]
+        assert shown["body"] == "New message: Emre"
+
+        page.evaluate("window.shownNotifications[0].onclick()")
+        expect(page.locator("#conversation")).to_have_attribute(
+            "data-conversation-id", str(created["conversationId"])
+        )
+    finally:
+        context.close()
+
+
+def phone_of(server, conversation_id: int) -> str:
+    token = server.login("owner@example.com")["accessToken"]
+    conversations = server.get("/api/conversations", token).json()
+    return next(c["customerPhone"] for c in conversations if c["id"] == conversation_id)
