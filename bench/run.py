@@ -1,4 +1,4 @@
-"""The one command of issue 7: every workload against our server and the Node peer, then the report.
+"""The one command of issue 7 (bench/run.sh wraps it): every workload on ours and the peer.
 
     bench/.venv/bin/python bench/run.py          # full run: docs/performance.md and .png
     bench/.venv/bin/python bench/run.py --quick  # under a minute: bench/results/quick/
