@@ -72,6 +72,12 @@ class Config:
     LOGIN_FAILURES_PER_ADDRESS = 50
     SOCKET_EVENTS_PER_SECOND = 10
     MAX_SOCKETS_PER_USER = 20
+    # Live sockets whose token expired or was revoked are cut this often (0: never).
+    TOKEN_SWEEP_SECONDS = _float("TOKEN_SWEEP_SECONDS", 1)
+    # A socket that does not read: cut past this many bytes queued for it, or
+    # when one websocket write stays blocked this long.
+    SOCKET_MAX_BACKLOG_BYTES = _int("SOCKET_MAX_BACKLOG_BYTES", 4 * 1024 * 1024)
+    SOCKET_SEND_TIMEOUT_SECONDS = _float("SOCKET_SEND_TIMEOUT_SECONDS", 30)
 
 
 class TestingConfig(Config):
@@ -84,6 +90,9 @@ class TestingConfig(Config):
     N8N_WEBHOOK_SECRET = "test-webhook-secret"
     REDIS_URL = None
     SOCKETIO_ASYNC_MODE = "threading"
+    # The in-memory database has one connection; a sweeping thread would share
+    # it with the test. Tests call token_sweep.sweep() themselves.
+    TOKEN_SWEEP_SECONDS = 0
 
 
 configs = {"default": Config, "testing": TestingConfig}

@@ -39,16 +39,27 @@ def on_connect(auth=None):
     except DBAPIError as exc:
         db.session.rollback()
         raise ConnectionRefusedError("Service unavailable") from exc
+    _claim_socket_slot(user.id)
     join_room(user_room(user.id))
     if user.is_admin:
         join_room(ADMIN_ROOM)
     state().connections.add(
         Connection(request.sid, user.id, user.is_admin, claims["jti"], float(claims["exp"]))
     )
-    presence().connect(user.id, request.sid)
     housekeeping.ensure_started(current_app._get_current_object())
     if "lastEventId" in auth and auth["lastEventId"] is not None:
         _replay(user, auth["lastEventId"])
+
+
+def _claim_socket_slot(user_id: int) -> None:
+    """Count this socket in the user's presence, refusing it past MAX_SOCKETS_PER_USER.
+
+    Counting first and undoing on refusal keeps two racing connects from both
+    slipping under the limit (the count spans every process with Redis).
+    """
+    if presence().connect(user_id, request.sid) > current_app.config["MAX_SOCKETS_PER_USER"]:
+        presence().disconnect(user_id, request.sid)
+        raise ConnectionRefusedError("Too many connections")
 
 
 def _replay(user, last_event_id) -> None:

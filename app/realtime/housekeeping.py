@@ -1,4 +1,4 @@
-"""The background loop of a serving process: typing expiry and presence heartbeat.
+"""The background loop of a serving process: typing expiry, presence heartbeat, token sweep.
 
 Started by the first socket connect, so `flask` commands (which import the
 app too) never run it.
@@ -8,7 +8,7 @@ import logging
 import time
 
 from app.extensions import socketio
-from app.realtime import broadcast
+from app.realtime import broadcast, token_sweep
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def ensure_started(app) -> None:
 
 
 def _run(app, shared) -> None:
-    last_heartbeat = 0.0
+    last_heartbeat = last_token_sweep = 0.0
     while True:
         socketio.sleep(TICK_SECONDS)
         try:
@@ -33,6 +33,11 @@ def _run(app, shared) -> None:
             if time.monotonic() - last_heartbeat >= HEARTBEAT_SECONDS:
                 last_heartbeat = time.monotonic()
                 shared.presence.heartbeat({c.sid: c.user_id for c in shared.connections.all()})
+            # Last: it reads the database, and a database outage must not stop the rest.
+            sweep_every = app.config["TOKEN_SWEEP_SECONDS"]
+            if sweep_every and time.monotonic() - last_token_sweep >= sweep_every:
+                last_token_sweep = time.monotonic()
+                token_sweep.sweep(app, shared)
         except Exception:
             log.exception("housekeeping tick failed")
 
