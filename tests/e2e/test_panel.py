@@ -7,7 +7,6 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import (
     customer_phone,
     open_conversation,
-    screenshot,
     wait_connected,
     webhook,
 )
@@ -114,14 +113,3 @@ def test_turkish_browser_gets_turkish_text_and_can_switch(server, open_page):
     page.reload()
     expect(page.locator("#conversation-placeholder")).to_have_text("Select a conversation.")
 
-
-def test_agent_panel_screenshot(server, open_page):
-    phone = customer_phone()
-    first = webhook(server, server.owner_id, phone, "Merhaba, siparişim ne zaman gelir?",
-                    customer_name="Mehmet Demir")
-    webhook(server, server.owner_id, phone, "Sipariş numaram 48213.", customer_name="Mehmet Demir")
-    page = open_page("owner@example.com")
-    open_conversation(page, first["conversationId"])
-    wait_connected(page)
-    expect(page.locator(".message-text")).to_have_count(2)
-    screenshot(page, "agent-panel.png")

@@ -1,0 +1,64 @@
+"""Screenshots of the agent panel and the admin view for the README (docs/screenshots/)."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import open_conversation, screenshot, wait_connected, webhook
+from tests.live_server import LiveServer
+
+CUSTOMERS = [
+    ("Mehmet Demir", "+905321112233", ["Merhaba, siparişim ne zaman gelir?", "Sipariş numaram 48213."]),
+    ("Zeynep Kaya", "+905449876543", ["İade sürecini başlatmak istiyorum."]),
+    ("Can Öztürk", "+905051234567", ["Fatura adresimi değiştirebilir miyim?"]),
+]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A server of its own, with a small realistic inbox."""
+    live = LiveServer().start()
+    live.owner_id = live.create_user("ayse@example.com", name="Ayşe Yılmaz")
+    live.other_id = live.create_user("burak@example.com", name="Burak Şahin")
+    live.admin_id = live.create_user("admin@example.com", role="ADMIN", name="Admin")
+    live.conversations = {}
+    for owner, (name, phone, texts) in zip(
+        [live.other_id, live.owner_id, live.owner_id], CUSTOMERS, strict=True
+    ):
+        for text in texts:
+            created = webhook(live, owner, phone, text, customer_name=name)
+        live.conversations[name] = created["conversationId"]
+    yield live
+    live.close()
+
+
+def test_agent_panel(server, open_page):
+    agent = open_page("ayse@example.com")
+    admin = open_page("admin@example.com", path="/client")
+    conversation = server.conversations["Zeynep Kaya"]
+    for page in (agent, admin):
+        open_conversation(page, conversation)
+        wait_connected(page)
+    webhook(server, server.owner_id, "+905449876543", "Ürün kutusu açılmadı, etiketi duruyor.",
+            customer_name="Zeynep Kaya")
+    admin.fill("#reply-input", "Merhaba Zeynep Hanım")
+    expect(agent.locator("#typing-indicator")).to_be_visible()
+    expect(agent.locator(".message-inbound")).to_have_count(2)
+    expect(agent.locator(".unread-badge")).to_have_count(1)  # Can's conversation only
+    expect(agent.locator(".conversation-preview").first).to_have_text(
+        "Ürün kutusu açılmadı, etiketi duruyor."
+    )
+    screenshot(agent, "agent-panel.png")
+
+
+def test_admin_view(server, open_page):
+    agent = open_page("ayse@example.com")
+    wait_connected(agent)
+    admin = open_page("admin@example.com", path="/admin")
+    wait_connected(admin)
+    rows = admin.locator("#admin-conversation-table tbody tr")
+    expect(rows).to_have_count(len(CUSTOMERS))
+    expect(admin.locator(f'#agent-table tr[data-user-id="{server.owner_id}"]')).to_contain_text(
+        "Online", timeout=8000
+    )
+    expect(admin.locator("#connected-users")).to_have_text("2", timeout=8000)
+    screenshot(admin, "admin-view.png")
