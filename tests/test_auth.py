@@ -200,6 +200,7 @@ def test_revocation_survives_an_app_restart(tmp_path):
         client = first.test_client()
         access = login(client, "restart@example.com").get_json()["accessToken"]
         assert client.post("/api/auth/logout", headers=bearer(access)).status_code == 200
+        db.session.remove()
         db.engine.dispose()
 
     second = create_app(dict(config))
@@ -208,6 +209,7 @@ def test_revocation_survives_an_app_restart(tmp_path):
         assert_error(client.get("/api/auth/me", headers=bearer(access)), 401)
         fresh = login(client, "restart@example.com").get_json()["accessToken"]
         assert client.get("/api/auth/me", headers=bearer(fresh)).status_code == 200
+        db.session.remove()
         db.engine.dispose()
 
 

@@ -381,4 +381,5 @@ def test_database_unreachable_is_503(tmp_path):
             headers={"X-Webhook-Secret": WEBHOOK_SECRET},
         )
         assert_error(response, 503)
+        db.session.remove()
         db.engine.dispose()

@@ -22,7 +22,11 @@ def required_string(body: dict, field: str, max_length: int = 255) -> str:
     return value.strip()
 
 
-def int_arg(name: str, default: int | None, minimum: int = 0, maximum: int | None = None):
+# The largest integer a database column holds; beyond it a query fails instead of matching.
+BIGINT_MAX = 2**63 - 1
+
+
+def int_arg(name: str, default: int | None, minimum: int = 0, maximum: int = BIGINT_MAX):
     """An integer query parameter within bounds, or the default when absent."""
     raw = request.args.get(name)
     if raw is None or raw == "":
@@ -31,7 +35,6 @@ def int_arg(name: str, default: int | None, minimum: int = 0, maximum: int | Non
         value = int(raw)
     except ValueError:
         raise ValidationError(f"{name} must be an integer", field=name) from None
-    if value < minimum or (maximum is not None and value > maximum):
-        bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-        raise ValidationError(f"{name} must be {bounds}", field=name)
+    if not minimum <= value <= maximum:
+        raise ValidationError(f"{name} must be between {minimum} and {maximum}", field=name)
     return value

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.models import Conversation, Message, User
+from app.services.ids import is_int_id
 
 
 def can_access(user: User, owner_id: int) -> bool:
@@ -14,6 +15,8 @@ def can_access(user: User, owner_id: int) -> bool:
 
 def get_visible(conversation_id: int, user: User) -> Conversation:
     """The conversation, if it exists and this user may see it."""
+    if not is_int_id(conversation_id):
+        raise NotFound("Conversation not found")
     conversation = db.session.get(Conversation, conversation_id)
     if conversation is None:
         raise NotFound("Conversation not found")
@@ -40,6 +43,8 @@ def list_for(user: User, owner_id: int | None = None) -> list[dict]:
     if not user.is_admin:
         query = query.where(Conversation.user_id == user.id)
     elif owner_id is not None:
+        if not is_int_id(owner_id):
+            return []  # no user can have that id
         query = query.where(Conversation.user_id == owner_id)
     query = query.order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc())
     return [conversation.to_dict(count) for conversation, count in db.session.execute(query)]

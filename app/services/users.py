@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.models import ROLES, User
+from app.services.ids import is_int_id
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -40,7 +41,7 @@ def find_by_email(email: str) -> User | None:
 
 def get_user(user_id: int) -> User:
     """The user with this id, active or not; NotFound otherwise."""
-    user = db.session.get(User, user_id)
+    user = db.session.get(User, user_id) if is_int_id(user_id) else None
     if user is None:
         raise NotFound("User not found")
     return user
