@@ -55,6 +55,9 @@ class Config:
     N8N_OUTBOUND_URL = os.environ.get("N8N_OUTBOUND_URL", "")
     OUTBOUND_MAX_ATTEMPTS = _int("OUTBOUND_MAX_ATTEMPTS", 8)
     OUTBOUND_BACKOFF_SECONDS = _float("OUTBOUND_BACKOFF_SECONDS", 2)
+    OUTBOUND_TIMEOUT_SECONDS = _float("OUTBOUND_TIMEOUT_SECONDS", 10)
+    # "0" when a separate `flask outbox run` process sends the replies instead.
+    OUTBOUND_IN_WEB = os.environ.get("OUTBOUND_IN_WEB", "1") != "0"
     WEBHOOK_REQUIRE_SIGNATURE = os.environ.get("WEBHOOK_REQUIRE_SIGNATURE") == "1"
     PORT = _int("PORT", 5000)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

@@ -18,6 +18,7 @@ def create_app(config_name: str | dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     configure_logging(app)
+    start_background_senders(app)
     return app
 
 
@@ -114,6 +115,14 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from app.cli import users_cli
+    from app.cli import outbox_cli, users_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(outbox_cli)
+
+
+def start_background_senders(app: Flask) -> None:
+    """The reply sender runs inside the server only when gunicorn serves the app."""
+    from app.outbound.sender import start_if_served
+
+    start_if_served(app)

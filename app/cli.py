@@ -1,4 +1,4 @@
-"""`flask users ...` commands for operators."""
+"""`flask users ...` and `flask outbox ...` commands for operators."""
 
 import json
 import secrets
@@ -8,9 +8,10 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.errors import AppError
-from app.services import users
+from app.services import outbox, users
 
 users_cli = AppGroup("users", help="Manage inbox users.")
+outbox_cli = AppGroup("outbox", help="The queue of replies handed to n8n.")
 
 
 def _fail(exc: AppError) -> None:
@@ -80,3 +81,33 @@ def demo() -> None:
         click.echo(
             f"  {account['role']:<5} id={account['id']}  {account['email']}  password: {account['password']}"
         )
+
+
+@outbox_cli.command("run")
+@click.option("--once", is_flag=True, help="Make one pass over the due replies and exit.")
+def outbox_run(once: bool) -> None:
+    """Send queued replies to n8n (a worker process instead of, or beside, the web server)."""
+    from app.outbound import sender
+
+    if once:
+        click.echo(f"{sender.send_due()} attempt(s) made")
+        return
+    sender.run(current_app._get_current_object())
+
+
+@outbox_cli.command("retry")
+@click.argument("message_id")
+def outbox_retry(message_id: str) -> None:
+    """Queue a failed reply again, from its first attempt."""
+    try:
+        message = outbox.retry(message_id)
+    except AppError as exc:
+        _fail(exc)
+    click.echo(f"{message.id} queued again")
+
+
+@outbox_cli.command("status")
+def outbox_status() -> None:
+    """How many replies are queued, handed over, and failed."""
+    for state, count in outbox.counts().items():
+        click.echo(f"{state}: {count}")

@@ -89,6 +89,10 @@ class Message(db.Model):
     __table_args__ = (
         Index("ix_messages_conversation_seq", "conversation_id", "seq"),
         Index("ix_messages_user_seq", "user_id", "seq"),
+        # A client retrying a reply after a timeout reuses its clientMessageId.
+        UniqueConstraint(
+            "conversation_id", "client_message_id", name="uq_messages_conversation_client_id"
+        ),
     )
 
     # seq orders messages by insertion (the `since`/`before` cursors); id is public.
@@ -105,6 +109,14 @@ class Message(db.Model):
     read_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     read_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Replies only: who wrote it, the client's idempotency key, delivery status.
+    sent_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_messages_sent_by_users"), default=None
+    )
+    client_message_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    status: Mapped[str | None] = mapped_column(String(16), default=None)
+    status_at: Mapped[datetime | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
 
     conversation: Mapped[Conversation] = relationship(lazy="joined")
 
@@ -123,13 +135,49 @@ class Message(db.Model):
             "isRead": self.is_read,
         }
 
+    def delivery(self) -> dict:
+        """`status` (null for inbound), and `error` once a reply failed."""
+        fields = {"status": self.status}
+        if self.status == "failed":
+            fields["error"] = self.error
+        return fields
+
     def to_dict(self) -> dict:
-        """The REST representation: the event payload plus the read receipt."""
-        return {**self.to_payload(), "readBy": self.read_by, "readAt": isoformat(self.read_at)}
+        """The REST representation: the event payload, read receipt and delivery status."""
+        receipt = {"readBy": self.read_by, "readAt": isoformat(self.read_at)}
+        return {**self.to_payload(), **receipt, **self.delivery()}
+
+    def to_reply(self) -> dict:
+        """The reply endpoint's response: the `new_message` keys plus the delivery status."""
+        return {**self.to_payload(), **self.delivery()}
 
     def receipt(self) -> dict:
         """Who read the message and when (the PATCH .../read response)."""
         return {"messageId": self.id, "readBy": self.read_by, "readAt": isoformat(self.read_at)}
+
+
+class OutboundDelivery(db.Model):
+    """The durable queue of replies to hand to n8n: one row per reply.
+
+    `queued` rows are due at `next_attempt_at`; a sender claims one by moving
+    that time past a lease, so a crashed sender's claim simply expires.
+    """
+
+    __tablename__ = "outbound_deliveries"
+    __table_args__ = (Index("ix_outbound_deliveries_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    message_seq: Mapped[int] = mapped_column(
+        ForeignKey("messages.seq", name="fk_outbound_deliveries_message"), unique=True
+    )
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    message: Mapped[Message] = relationship(lazy="joined")
 
 
 class Event(db.Model):

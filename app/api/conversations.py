@@ -4,8 +4,12 @@ from flask import jsonify, request
 from flask_jwt_extended import current_user, jwt_required
 
 from app.api import bp
-from app.api.params import int_arg
-from app.services import conversations
+from app.api.params import int_arg, json_object, required_string
+from app.errors import ValidationError
+from app.services import conversations, replies
+
+# WhatsApp's limit for the body of a text message.
+MAX_REPLY_CHARS = 4096
 
 
 @bp.get("/conversations")
@@ -23,3 +27,26 @@ def conversation_messages(conversation_id: int):
     conversation = conversations.get_visible(conversation_id, current_user)
     limit = int_arg("limit", 50, minimum=1, maximum=500)
     return jsonify(conversations.messages_page(conversation, limit, request.args.get("before")))
+
+
+def _client_message_id(body: dict) -> str | None:
+    """The optional idempotency key of a reply: 1-64 characters."""
+    value = body.get("clientMessageId")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
+        raise ValidationError(
+            "clientMessageId must be a string of 1 to 64 characters", field="clientMessageId"
+        )
+    return value
+
+
+@bp.post("/conversations/<int:conversation_id>/messages")
+@jwt_required()
+def send_reply(conversation_id: int):
+    """Reply to the customer: stored `pending`, handed to n8n; idempotent on clientMessageId."""
+    conversation = conversations.get_visible(conversation_id, current_user)
+    body = json_object()
+    content = required_string(body, "content", MAX_REPLY_CHARS)
+    message, created = replies.create(conversation, current_user, content, _client_message_id(body))
+    return jsonify(message.to_reply()), 201 if created else 200

@@ -1,6 +1,8 @@
 """Validating n8n's message payload into an IncomingMessage, naming the bad field."""
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 
 from app.errors import ValidationError
 from app.models import DIRECTIONS
@@ -77,3 +79,47 @@ def incoming_message(body) -> IncomingMessage:
         timestamp=_timestamp(body),
         whatsapp_id=_string(body, "message_id", 255, required=False),
     )
+
+
+REPORTED_STATUSES = ("sent", "delivered", "read", "failed")
+MAX_ERROR_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """A validated delivery status of one reply, as n8n reports it."""
+
+    message_id: str
+    status: str
+    at: datetime | None
+    error: str | None
+
+
+def _status(body: dict) -> str:
+    value = body.get("status")
+    if not isinstance(value, str) or value.strip().lower() not in REPORTED_STATUSES:
+        raise ValidationError(
+            "status must be one of " + ", ".join(REPORTED_STATUSES), field="status"
+        )
+    return value.strip().lower()
+
+
+def _error(body: dict, status: str) -> str | None:
+    """The failure reason (kept for `failed` only); an empty one counts as absent."""
+    value = body.get("error")
+    if value is not None and not isinstance(value, str):
+        raise ValidationError("error must be a string", field="error")
+    if value is not None and len(value) > MAX_ERROR_CHARS:
+        raise ValidationError(f"error must be at most {MAX_ERROR_CHARS} characters", field="error")
+    if status != "failed":
+        return None
+    return (value or "").strip() or "reported as failed by n8n"
+
+
+def status_report(body) -> StatusReport:
+    """The validated status report, or ValidationError naming the first bad field."""
+    if not isinstance(body, dict):
+        raise ValidationError("request body must be a JSON object", field="body")
+    message_id = _string(body, "message_id", 255).strip()
+    status = _status(body)
+    return StatusReport(message_id, status, _timestamp(body), _error(body, status))

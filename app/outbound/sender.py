@@ -1,0 +1,74 @@
+"""The sender: hands queued replies to n8n, inside the web process or `flask outbox run`.
+
+In the web process it is a background task of the gevent worker, started by the
+app factory only under gunicorn, so `flask` commands (which import the app too)
+never run it. Several senders, in any number of processes, may run at once:
+each attempt is claimed atomically in the database.
+"""
+
+import logging
+import os
+import threading
+
+from flask import Flask
+
+from app.extensions import db, socketio
+from app.outbound import n8n
+from app.services import outbox
+
+log = logging.getLogger(__name__)
+
+# The longest wait between two looks at the queue; new replies wake the sender at once.
+POLL_SECONDS = 1.0
+BATCH = 20
+
+
+def start_if_served(app: Flask) -> None:
+    """Run the sender in this process when gunicorn serves it (and OUTBOUND_IN_WEB allows)."""
+    served = os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn")
+    if served and app.config["OUTBOUND_IN_WEB"]:
+        socketio.start_background_task(run, app)
+
+
+def run(app: Flask, stop: threading.Event | None = None) -> None:
+    """Send due replies until `stop` is set (forever without one)."""
+    wakeup = outbox.wakeup_event(app)
+    log.info("outbound sender started (n8n: %s)", app.config["N8N_OUTBOUND_URL"] or "not set")
+    while stop is None or not stop.is_set():
+        wakeup.clear()
+        wakeup.wait(tick(app))
+
+
+def tick(app: Flask) -> float:
+    """One pass over the due replies; returns how long to wait before the next."""
+    with app.app_context():
+        try:
+            send_due()
+            return outbox.seconds_until_next(POLL_SECONDS)
+        except Exception:
+            # The database may be down: keep the loop alive and look again later.
+            log.exception("outbound sender pass failed")
+            db.session.rollback()
+            return POLL_SECONDS
+
+
+def send_due() -> int:
+    """Hand every due reply to n8n once; returns how many attempts were made."""
+    attempts = 0
+    for delivery_id in outbox.due_ids(BATCH):
+        claim = outbox.claim(delivery_id)
+        if claim is not None:
+            deliver(claim)
+            attempts += 1
+    return attempts
+
+
+def deliver(claim: outbox.Claim) -> None:
+    """One attempt: POST to n8n, then record the outcome."""
+    try:
+        whatsapp_id = n8n.hand_off(claim.payload)
+    except n8n.HandOffError as exc:
+        log.warning("reply %s attempt %d failed: %s", claim.message_id, claim.attempt, exc)
+        outbox.record_failure(claim, str(exc))
+        return
+    outbox.record_success(claim, whatsapp_id)

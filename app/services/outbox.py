@@ -1,0 +1,227 @@
+"""The durable queue of replies for n8n: enqueue, claim, and record each attempt.
+
+A reply's row is written in the transaction that stores the reply, so a
+committed reply is always queued. A sender claims a due row with one atomic
+UPDATE that counts the attempt and pushes `next_attempt_at` past a lease: two
+senders never claim the same attempt, and a sender that dies mid-attempt only
+delays the row until the lease runs out. An n8n 2xx closes the row in the
+transaction that moves the reply to `sent`.
+"""
+
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from app.errors import Conflict, NotFound
+from app.extensions import db
+from app.models import Message, OutboundDelivery
+from app.realtime import broadcast
+from app.services import delivery_status, events
+from app.timeutil import utcnow
+
+# A claim outlives the slowest answer n8n may take before another sender may retry it.
+_LEASE_MARGIN_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One attempt at handing a reply to n8n, owned by the sender that claimed it."""
+
+    delivery_id: int
+    attempt: int
+    message_id: str
+    payload: dict
+
+
+def enqueue(message: Message) -> OutboundDelivery:
+    """Queue a reply for n8n in the current transaction (the caller commits)."""
+    delivery = OutboundDelivery(message_seq=message.seq, next_attempt_at=utcnow())
+    db.session.add(delivery)
+    return delivery
+
+
+def wakeup_event(app) -> threading.Event:
+    """Set when a reply is queued, so this process's sender does not wait for its next poll."""
+    return app.extensions.setdefault("outbox_wakeup", threading.Event())
+
+
+def notify() -> None:
+    wakeup_event(current_app).set()
+
+
+def due_ids(limit: int) -> list[int]:
+    """Queued rows whose next attempt is due, oldest due first."""
+    query = (
+        select(OutboundDelivery.id)
+        .where(OutboundDelivery.state == "queued", OutboundDelivery.next_attempt_at <= utcnow())
+        .order_by(OutboundDelivery.next_attempt_at)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def seconds_until_next(cap: float) -> float:
+    """How long until the earliest queued row is due, at most `cap`."""
+    due = db.session.scalar(
+        select(func.min(OutboundDelivery.next_attempt_at)).where(OutboundDelivery.state == "queued")
+    )
+    db.session.rollback()
+    if due is None:
+        return cap
+    return min(cap, max(0.0, (due - utcnow()).total_seconds()))
+
+
+def _lease() -> timedelta:
+    timeout = current_app.config["OUTBOUND_TIMEOUT_SECONDS"]
+    return timedelta(seconds=3 * timeout + _LEASE_MARGIN_SECONDS)
+
+
+def _payload(message: Message) -> dict:
+    """The body n8n receives for one reply."""
+    return {
+        "message_id": message.id,
+        "user_id": message.user_id,
+        "customer_phone": message.conversation.customer_phone,
+        "message_content": message.content,
+        "message_type": message.message_type,
+    }
+
+
+def claim(delivery_id: int) -> Claim | None:
+    """Take the next attempt of a due row, or None when another sender took it."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(OutboundDelivery)
+        .where(
+            OutboundDelivery.id == delivery_id,
+            OutboundDelivery.state == "queued",
+            OutboundDelivery.next_attempt_at <= now,
+        )
+        .values(attempts=OutboundDelivery.attempts + 1, next_attempt_at=now + _lease())
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return None
+    delivery = db.session.get(OutboundDelivery, delivery_id, populate_existing=True)
+    message = delivery.message
+    return Claim(delivery.id, delivery.attempts, message.id, _payload(message))
+
+
+def _still_owned(claim_: Claim):
+    """The row as this claim left it: queued, at this attempt."""
+    return (
+        OutboundDelivery.id == claim_.delivery_id,
+        OutboundDelivery.state == "queued",
+        OutboundDelivery.attempts == claim_.attempt,
+    )
+
+
+def _message(claim_: Claim) -> Message:
+    return db.session.scalar(
+        select(Message)
+        .where(Message.id == claim_.message_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _keep_whatsapp_id(message: Message, whatsapp_id: str | None) -> None:
+    """Store n8n's WhatsApp id for status look-ups, unless another message has it."""
+    if not whatsapp_id or message.whatsapp_id:
+        return
+    if db.session.scalar(select(Message.seq).where(Message.whatsapp_id == whatsapp_id)):
+        return
+    db.session.execute(
+        update(Message).where(Message.seq == message.seq).values(whatsapp_id=whatsapp_id)
+    )
+
+
+def record_success(claim_: Claim, whatsapp_id: str | None) -> None:
+    """n8n answered 2xx: close the row and move the reply to `sent`, in one transaction."""
+    events.lock_event_log()
+    db.session.execute(
+        update(OutboundDelivery)
+        .where(OutboundDelivery.id == claim_.delivery_id, OutboundDelivery.state == "queued")
+        .values(state="done", last_error=None)
+    )
+    message = _message(claim_)
+    _keep_whatsapp_id(message, whatsapp_id)
+    event = delivery_status.transition(message, "sent", utcnow())
+    db.session.commit()
+    if event is not None:
+        broadcast.publish(event)
+
+
+def record_failure(claim_: Claim, reason: str) -> None:
+    """n8n refused or was unreachable: retry after the backoff, or give up after the last try."""
+    config = current_app.config
+    if claim_.attempt >= config["OUTBOUND_MAX_ATTEMPTS"]:
+        _give_up(claim_, reason)
+        return
+    delay = config["OUTBOUND_BACKOFF_SECONDS"] * 2 ** (claim_.attempt - 1)
+    db.session.execute(
+        update(OutboundDelivery)
+        .where(*_still_owned(claim_))
+        .values(next_attempt_at=utcnow() + timedelta(seconds=delay), last_error=reason)
+    )
+    db.session.commit()
+
+
+def _give_up(claim_: Claim, reason: str) -> None:
+    """Mark the row and the reply failed, with the reason, in one transaction."""
+    events.lock_event_log()
+    closed = db.session.execute(
+        update(OutboundDelivery)
+        .where(*_still_owned(claim_))
+        .values(state="failed", last_error=reason)
+    ).rowcount
+    if not closed:
+        db.session.rollback()
+        return
+    error = f"n8n did not accept the reply after {claim_.attempt} attempts: {reason}"
+    event = delivery_status.transition(_message(claim_), "failed", utcnow(), error)
+    db.session.commit()
+    if event is not None:
+        broadcast.publish(event)
+
+
+def retry(message_id: str) -> Message:
+    """Queue a failed reply again from its first attempt; the only way out of `failed`."""
+    message = db.session.scalar(select(Message).where(Message.id == message_id))
+    if message is None:
+        raise NotFound(f"no message with id {message_id}")
+    events.lock_event_log()
+    requeued = db.session.execute(
+        update(Message)
+        .where(Message.seq == message.seq, Message.status == "failed")
+        .values(status="pending", status_at=utcnow(), error=None)
+    ).rowcount
+    if not requeued:
+        db.session.rollback()
+        raise Conflict(f"message {message_id} is not a failed reply")
+    _requeue_row(message)
+    db.session.refresh(message)
+    event = delivery_status.record_change(message)
+    db.session.commit()
+    broadcast.publish(event)
+    notify()
+    return message
+
+
+def _requeue_row(message: Message) -> None:
+    values = {"state": "queued", "attempts": 0, "next_attempt_at": utcnow(), "last_error": None}
+    updated = db.session.execute(
+        update(OutboundDelivery).where(OutboundDelivery.message_seq == message.seq).values(values)
+    ).rowcount
+    if not updated:
+        db.session.add(OutboundDelivery(message_seq=message.seq, **values))
+
+
+def counts() -> dict[str, int]:
+    """Rows per state, for `flask outbox status`."""
+    rows = db.session.execute(
+        select(OutboundDelivery.state, func.count()).group_by(OutboundDelivery.state)
+    )
+    return {"queued": 0, "done": 0, "failed": 0, **dict(rows.all())}
