@@ -49,10 +49,9 @@ def marker(seq: int, posted: float) -> str:
 class SocketIOClient(asyncio.Protocol):
     """One Socket.IO client over a raw websocket; calls on_message(payload, t) per bench message."""
 
-    def __init__(self, host: str, port: int, token: str, on_message=None, on_close=None):
+    def __init__(self, host: str, port: int, token: str, on_message=None):
         self.host, self.port, self.token = host, port, token
         self.on_message = on_message
-        self.on_close = on_close
         self.connected = asyncio.get_running_loop().create_future()
         self.transport = None
         self.upgraded = False
@@ -170,19 +169,16 @@ class SocketIOClient(asyncio.Protocol):
             self.transport.close()
 
     def connection_lost(self, exc):
-        was_open = not self.closed
         self.closed = True
         if not self.connected.done():
             self.connected.set_exception(ConnectionError(f"connection lost: {exc}"))
-        elif was_open and self.on_close is not None:
-            self.on_close(self)
 
 
-async def open_socket(host, port, token, on_message=None, on_close=None, timeout=10.0):
+async def open_socket(host, port, token, on_message=None, timeout=10.0):
     """Connect one Socket.IO client; returns (client, seconds from TCP connect to CONNECT ack)."""
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
-    client = SocketIOClient(host, port, token, on_message, on_close)
+    client = SocketIOClient(host, port, token, on_message)
     try:
         await asyncio.wait_for(loop.create_connection(lambda: client, host, port), timeout)
         acked = await asyncio.wait_for(asyncio.shield(client.connected), timeout)

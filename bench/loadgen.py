@@ -123,7 +123,7 @@ def socket_plan(accounts: list[dict], count: int, per_account: int) -> list[dict
     return [accounts[index // per_account] for index in range(count)]
 
 
-async def connect_all(target, plan, concurrency, timeout, on_message=None, on_close=None):
+async def connect_all(target, plan, concurrency, timeout, on_message=None):
     """Open one socket per plan entry, at most concurrency at a time.
 
     Returns (clients, connect times in seconds, failure reasons).
@@ -135,7 +135,7 @@ async def connect_all(target, plan, concurrency, timeout, on_message=None, on_cl
         async with gate:
             try:
                 client, took = await open_socket(
-                    HOST, target.port, account["token"], on_message, on_close, timeout
+                    HOST, target.port, account["token"], on_message, timeout=timeout
                 )
             except (TimeoutError, OSError, ConnectionError) as exc:
                 failures[type(exc).__name__ + ": " + str(exc)[:80]] += 1
@@ -218,39 +218,33 @@ def close_all(clients):
 
 
 async def capacity(args, target: Target, server: ServerProcess) -> dict:
-    """Open sockets in batches until the cap, failures or slow connects; RSS per idle socket."""
+    """Open sockets in batches until the cap, failed or slow connects; RSS per idle socket.
+
+    After each batch, args.probes new sockets connect one at a time: their connect
+    time is what one more client would wait with that many sockets held (the batch's
+    own times also include queueing behind the other connects in flight).
+    """
     plan = socket_plan(target.accounts_of("USER"), args.cap, args.per_account)
-    dropped, meter = Counter(), CpuMeter(server)
+    probe_accounts = cycle(target.accounts_of("ADMIN"))
+    meter = CpuMeter(server)
     clients, batches, points = [], [], [{"sockets": 0, "rss_kb": server.rss_kb()}]
-    all_times = []
     stop_reason, deadline = "cap reached", time.perf_counter() + args.time_limit
     for first in range(0, args.cap, args.batch):
+        batch_plan = plan[first : first + args.batch]
         opened, times, failures = await connect_all(
-            target,
-            plan[first : first + args.batch],
-            args.concurrency,
-            args.connect_timeout,
-            on_close=lambda client: dropped.update(["dropped"]),
+            target, batch_plan, args.concurrency, args.connect_timeout
         )
         clients += opened
-        all_times += times
         await asyncio.sleep(args.settle)
-        batch = {
-            "opened": len(opened),
-            "failed": sum(failures.values()),
-            "failures": dict(failures),
-        }
-        batch.update(summary_ms(times))
-        batches.append(batch)
-        points.append({"sockets": sum(not c.closed for c in clients), "rss_kb": server.rss_kb()})
-        if batch["failed"] > args.batch * 0.01:
-            stop_reason = "connects failed"
-            break
-        if batch["p99_ms"] is not None and batch["p99_ms"] > args.slow_ms:
-            stop_reason = f"connects slow (batch p99 > {args.slow_ms} ms)"
-            break
-        if time.perf_counter() > deadline:
-            stop_reason = "time limit"
+        probe = await probe_connects(
+            target, next(probe_accounts), args.probes, args.connect_timeout
+        )
+        held = sum(not c.closed for c in clients)
+        points.append({"sockets": held, "rss_kb": server.rss_kb(), "probe": probe})
+        batches.append({"failed": sum(failures.values()), "failures": dict(failures)})
+        batches[-1].update(summary_ms(times))
+        stop_reason = capacity_stop(args, batches[-1], probe, len(batch_plan), deadline)
+        if stop_reason:
             break
     held_before = sum(not c.closed for c in clients)
     await asyncio.sleep(args.hold)
@@ -260,14 +254,41 @@ async def capacity(args, target: Target, server: ServerProcess) -> dict:
         "max_sockets": held_after,
         "held_before_hold": held_before,
         "hold_s": args.hold,
-        "stop_reason": stop_reason,
+        "stop_reason": stop_reason or "cap reached",
         "rss_per_socket_kb": rss_slope(points),
+        "last_probe": points[-1].get("probe"),
         **meter.read(),
         "points": points,
         "batches": batches,
-        "connect": summary_ms(all_times)
-        | {"worst_batch_p99_ms": max((b["p99_ms"] or 0) for b in batches)},
     }
+
+
+def capacity_stop(args, batch: dict, probe: dict, planned: int, deadline: float) -> str | None:
+    """Why the capacity run stops after this batch, or None to go on."""
+    if batch["failed"] > planned * 0.01:
+        return f"connects failed ({batch['failed']} of {planned} in the last batch)"
+    if probe["failed"]:
+        return f"a new connect failed ({probe['failed']} of {args.probes} probes)"
+    if probe["p50_ms"] is not None and probe["p50_ms"] > args.slow_ms:
+        return f"new connects slow (probe p50 {probe['p50_ms']:.0f} ms > {args.slow_ms:g} ms)"
+    if time.perf_counter() > deadline:
+        return "time limit"
+    return None
+
+
+async def probe_connects(target: Target, account: dict, count: int, timeout: float) -> dict:
+    """Connect count sockets one after another, then close them: p50/p99/max connect time."""
+    times, failed, opened = [], 0, []
+    for _ in range(count):
+        try:
+            client, took = await open_socket(HOST, target.port, account["token"], timeout=timeout)
+        except (TimeoutError, OSError, ConnectionError):
+            failed += 1
+            continue
+        opened.append(client)
+        times.append(took)
+    close_all(opened)
+    return summary_ms(times) | {"failed": failed}
 
 
 def rss_slope(points: list[dict]) -> float | None:
@@ -314,6 +335,7 @@ class Responses:
         self.statuses = Counter()
         self.times = []
         self.stored = set()
+        self.last_refusal = None
 
     def callback_for(self, seq: int):
         def done(status, body, posted, finished, error):
@@ -322,11 +344,17 @@ class Responses:
                 self.times.append(finished - posted)
             if status == 201:
                 self.stored.add(seq)
+            elif error is None:
+                self.last_refusal = body[:300].decode(errors="replace")
 
         return done
 
     def answered(self) -> int:
         return sum(self.statuses.values())
+
+    def outcome(self) -> dict:
+        """HTTP statuses so far, and the body of the last refusal (to say why)."""
+        return {"statuses": dict(self.statuses), "last_refusal": self.last_refusal}
 
 
 async def latency(args, target: Target, server: ServerProcess) -> dict:
@@ -350,6 +378,8 @@ async def latency(args, target: Target, server: ServerProcess) -> dict:
     steps = []
     for rate in args.rates:
         steps.append(await latency_step(args, target, server, deliveries, per_user, owners, rate))
+        if "201" not in steps[-1]["statuses"]:
+            break  # nothing was stored: higher rates would say nothing more
         await asyncio.sleep(args.pause)
     close_all(clients)
     return {
@@ -420,14 +450,19 @@ async def fanout(args, target: Target, server: ServerProcess) -> dict:
         )
         return posted[0], complete
 
-    await post_and_wait([seq])  # warm-up: first-use costs are not fan-out
+    _, complete = await post_and_wait([seq])  # warm-up: first-use costs are not fan-out
+    if not complete:
+        close_all(clients)
+        reached = deliveries.count[seq]
+        return {"error": f"warm-up event reached {reached} of {n} sockets", **responses.outcome()}
     seq += 1
     single, meter = [], CpuMeter(server)
     for _ in range(args.events):
         posted, complete = await post_and_wait([seq])
-        if complete:
-            single.append(deliveries.last[seq] - posted)
         seq += 1
+        if not complete:
+            break  # a server that lost an event is not timed any further
+        single.append(deliveries.last[seq - 1] - posted)
     single_cost = meter.read()
     burst_seqs = list(range(seq, seq + args.burst))
     meter = CpuMeter(server)
@@ -564,8 +599,9 @@ def parse_args(argv=None):
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--settle", type=float, default=1.0, help="seconds before reading RSS")
     parser.add_argument(
-        "--slow-ms", type=float, default=1000.0, help="a batch p99 above this stops it"
+        "--slow-ms", type=float, default=1000.0, help="a probe p50 above this stops it"
     )
+    parser.add_argument("--probes", type=int, default=10, help="lone connects timed after a batch")
     parser.add_argument(
         "--hold", type=float, default=30.0, help="seconds to hold the sockets at the end"
     )

@@ -11,6 +11,7 @@ bounded in count and time, and the run stops by itself.
 import argparse
 import json
 import math
+import signal
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 import report
+from loadgen import machine_busy_seconds
 from servers import BENCH, ROOT, NodePeer, OurServer, pinned, redis_reachable
 
 # Load-generator options per workload; "full" is what the targets are stated for.
@@ -36,6 +38,9 @@ PROFILES = {
     },
 }
 WORKLOAD_TIMEOUT = {"full": 900, "quick": 60}  # seconds, per load-generator run
+QUIET_CORES = 0.3  # other programs busier than this disturb the figures
+QUIET_WAIT = {"full": 120, "quick": 0}  # seconds to wait for that before each workload
+NAMES = ("peer", "ours", "ours-redis")
 
 
 def option(profile: dict, workload: str, name: str, default: float) -> float:
@@ -60,148 +65,176 @@ def accounts_needed(profile: dict) -> tuple[int, int]:
     return users, max(admins, 1)
 
 
-def run_loadgen(
-    workload: str, args: list[str], server, accounts: Path, out: Path, timeout: float
-) -> dict:
-    """One load-generator run on core 1 against a started server; its JSON result."""
-    argv = [
-        sys.executable,
-        str(BENCH / "loadgen.py"),
-        workload,
-        "--port",
-        str(server.port),
-        "--accounts",
-        str(accounts),
-        "--server-pid",
-        str(server.measured_pid),
-        "--out",
-        str(out),
-        *args,
-    ]
-    done = subprocess.run(
-        pinned(1, argv), cwd=BENCH, capture_output=True, text=True, timeout=timeout
-    )
-    if done.returncode:
-        return {"workload": workload, "error": f"load generator failed: {done.stderr[-1500:]}"}
-    return json.loads(out.read_text())
+def wait_for_quiet(limit: float, threshold: float = QUIET_CORES) -> float | None:
+    """Wait up to limit seconds for other programs to use under threshold cores.
+
+    Returns the last reading (cores busy over one second), None when not asked to wait.
+    """
+    if limit <= 0:
+        return None
+    deadline = time.monotonic() + limit
+    while True:
+        before = machine_busy_seconds()
+        time.sleep(1.0)
+        busy = machine_busy_seconds() - before
+        if busy < threshold or time.monotonic() >= deadline:
+            return round(busy, 2)
+        time.sleep(4.0)
 
 
-def run_target(name, server, accounts, workloads, profile, mode, out_dir) -> dict:
-    """Every workload against one kind of server, each on a fresh server process."""
-    results = {}
-    for workload in workloads:
-        started = time.monotonic()
-        try:
-            server.start(f"{name}-{workload}")
-            results[workload] = run_loadgen(
-                workload,
-                profile[workload].split(),
-                server,
-                accounts,
-                out_dir / f"{name}-{workload}.json",
-                WORKLOAD_TIMEOUT[mode],
-            )
-        except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
-            results[workload] = {"workload": workload, "error": str(exc)[-1500:]}
-        finally:
-            server.stop()
-        print(
-            f"  {name} {workload}: {time.monotonic() - started:.1f} s"
-            + (
-                f" ERROR {results[workload]['error'][:200]}" if "error" in results[workload] else ""
-            ),
-            flush=True,
+class Suite:
+    """One run of the suite: its mode, options and where raw results go."""
+
+    def __init__(self, args):
+        self.args = args
+        self.mode = "quick" if args.quick else "full"
+        self.profile = PROFILES[self.mode]
+        self.raw_dir = BENCH / "results" / time.strftime(f"{self.mode}-%Y%m%d-%H%M%S")
+        self.raw_dir.mkdir(parents=True, exist_ok=True)
+        self.quiet_wait = args.quiet_wait if args.quiet_wait is not None else QUIET_WAIT[self.mode]
+
+    def run_target(self, name, server, accounts, workloads) -> dict:
+        """Every workload against one kind of server, each on a fresh server process.
+
+        Each server must first store a test webhook; one that cannot (a schema behind
+        the code, say) fails that workload and the rest are skipped.
+        """
+        results, broken = {}, None
+        for workload in workloads:
+            started = time.monotonic()
+            if broken:
+                results[workload] = {"workload": workload, "error": f"skipped: {broken}"}
+                continue
+            background = wait_for_quiet(self.quiet_wait)
+            try:
+                server.start(f"{name}-{workload}")
+                broken = server.check_webhook(accounts)
+                results[workload] = (
+                    {"workload": workload, "error": broken}
+                    if broken
+                    else self.run_loadgen(name, workload, server, accounts)
+                )
+            except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+                results[workload] = {"workload": workload, "error": str(exc)[-1500:]}
+            finally:
+                server.stop()
+            results[workload]["background_cores_before"] = background
+            error = results[workload].get("error")
+            took = f"  {name} {workload}: {time.monotonic() - started:.1f} s"
+            print(took + (f" ERROR {error[:200]}" if error else ""), flush=True)
+        return results
+
+    def run_loadgen(self, name, workload, server, accounts: Path) -> dict:
+        """One load-generator run on core 1 against a started server; its JSON result."""
+        out = self.raw_dir / f"{name}-{workload}.json"
+        argv = [sys.executable, str(BENCH / "loadgen.py"), workload, "--port", str(server.port)]
+        argv += ["--accounts", str(accounts), "--server-pid", str(server.measured_pid)]
+        argv += ["--out", str(out), *self.profile[workload].split()]
+        done = subprocess.run(
+            pinned(1, argv),
+            cwd=BENCH,
+            capture_output=True,
+            text=True,
+            timeout=WORKLOAD_TIMEOUT[self.mode],
         )
-    return results
+        if done.returncode:
+            return {"workload": workload, "error": f"load generator failed: {done.stderr[-1500:]}"}
+        return json.loads(out.read_text())
+
+    def run_peer(self, work: Path, users: int, admins: int) -> dict:
+        print("peer (Node socket.io)", flush=True)
+        accounts = NodePeer.prepare(work, users, admins)
+        return self.run_target("peer", NodePeer(self.raw_dir), accounts, list(self.profile))
+
+    def run_ours(self, work: Path, users: int, admins: int, targets: list[str]) -> dict:
+        """ours (SQLite) and/or ours-redis, on one database with its bench users."""
+        database_url = f"sqlite:///{work / 'bench.db'}"
+        ours = OurServer(self.raw_dir, database_url)
+        print(f"ours: creating {users} users and {admins} admins", flush=True)
+        try:
+            accounts = ours.prepare(work, users, admins)
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            return {target: {"setup": {"error": str(exc)[-1500:]}} for target in targets}
+        results = {}
+        if "ours" in targets:
+            print("ours (embedded, SQLite)", flush=True)
+            results["ours"] = self.run_target("ours", ours, accounts, list(self.profile))
+        if "ours-redis" in targets:
+            results["ours-redis"] = self.run_redis(ours, database_url, accounts)
+        return results
+
+    def run_redis(self, ours: OurServer, database_url: str, accounts: Path) -> dict:
+        """Ours with REDIS_URL (the Socket.IO message queue); capacity is not repeated there."""
+        if not redis_reachable():
+            return {"setup": {"error": "Redis not reachable on 127.0.0.1:6379"}}
+        print("ours with REDIS_URL", flush=True)
+        redis_url = f"redis://127.0.0.1:6379/{self.args.redis_db}"
+        redis_server = OurServer(self.raw_dir, database_url, redis_url)
+        redis_server.secrets = ours.secrets  # the tokens were signed with these
+        workloads = ["latency"] if self.mode == "quick" else ["latency", "fanout", "ingest"]
+        return self.run_target("ours-redis", redis_server, accounts, workloads)
 
 
-def main(argv=None):
+def stop_on_signals():
+    """SIGTERM and SIGINT (also when started in the background) end the run in order:
+    the load generator is killed and the server stopped by the finally blocks."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
+
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--quick", action="store_true", help="small numbers, under a minute (smoke test)"
-    )
+    parser.add_argument("--quick", action="store_true", help="small numbers, under a minute")
     parser.add_argument(
         "--out-dir",
         type=Path,
-        help="where performance.md/.png go (default: docs/, or bench/results/quick/)",
+        help="for performance.md/.png (default: docs/, quick: bench/results/quick/)",
     )
     parser.add_argument(
-        "--targets",
-        nargs="+",
-        default=["peer", "ours", "ours-redis"],
-        choices=["peer", "ours", "ours-redis"],
+        "--targets", nargs="+", default=list(NAMES), choices=list(NAMES), help="servers to run"
     )
+    parser.add_argument("--redis-db", type=int, default=14, help="Redis database for ours-redis")
     parser.add_argument(
-        "--redis-db", type=int, default=14, help="Redis database number used by ours-redis"
+        "--quiet-wait",
+        type=float,
+        help="seconds to wait before each workload for other programs to go quiet "
+        f"(under {QUIET_CORES} cores; default {QUIET_WAIT['full']} s, quick: none)",
     )
-    args = parser.parse_args(argv)
-    mode = "quick" if args.quick else "full"
-    profile = PROFILES[mode]
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    stop_on_signals()
+    suite = Suite(args)
     out_dir = args.out_dir or (BENCH / "results" / "quick" if args.quick else ROOT / "docs")
     out_dir.mkdir(parents=True, exist_ok=True)
-    raw_dir = BENCH / "results" / time.strftime(f"{mode}-%Y%m%d-%H%M%S")
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    users, admins = accounts_needed(profile)
+    users, admins = accounts_needed(suite.profile)
     started = time.monotonic()
     results = {
-        "mode": mode,
-        "profile": profile,
+        "mode": suite.mode,
+        "profile": suite.profile,
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "machine": report.machine_facts(),
         "targets": {},
     }
-
     with tempfile.TemporaryDirectory(prefix="bench-") as work:
-        work = Path(work)
         if "peer" in args.targets:
-            print("peer (Node socket.io)", flush=True)
-            accounts = NodePeer.prepare(work, users, admins)
-            results["targets"]["peer"] = run_target(
-                "peer", NodePeer(raw_dir), accounts, list(profile), profile, mode, raw_dir
-            )
-        ours_targets = [t for t in args.targets if t.startswith("ours")]
-        if ours_targets:
-            database_url = f"sqlite:///{work / 'bench.db'}"
-            ours = OurServer(raw_dir, database_url)
-            print(f"ours: creating {users} users and {admins} admins", flush=True)
-            try:
-                accounts = ours.prepare(work, users, admins)
-            except (RuntimeError, subprocess.TimeoutExpired) as exc:
-                for target in ours_targets:
-                    results["targets"][target] = {"setup": {"error": str(exc)[-1500:]}}
-                ours_targets = []
-            if "ours" in ours_targets:
-                print("ours (embedded, SQLite)", flush=True)
-                results["targets"]["ours"] = run_target(
-                    "ours", ours, accounts, list(profile), profile, mode, raw_dir
-                )
-            if "ours-redis" in ours_targets:
-                results["targets"]["ours-redis"] = run_redis(
-                    args, ours, database_url, accounts, profile, mode, raw_dir
-                )
-
+            results["targets"]["peer"] = suite.run_peer(Path(work), users, admins)
+        ours = [t for t in args.targets if t.startswith("ours")]
+        if ours:
+            results["targets"].update(suite.run_ours(Path(work), users, admins, ours))
     results["elapsed_s"] = round(time.monotonic() - started, 1)
-    (raw_dir / "results.json").write_text(json.dumps(results, indent=2))
+    (suite.raw_dir / "results.json").write_text(json.dumps(results, indent=2))
     markdown, image = report.write(results, out_dir)
-    print(
-        f"wrote {markdown} and {image} (raw results: {raw_dir}) in {results['elapsed_s']} s",
-        flush=True,
-    )
-
-
-def run_redis(args, ours, database_url, accounts, profile, mode, raw_dir) -> dict:
-    """Ours with REDIS_URL (the Socket.IO message queue); capacity is not repeated there."""
-    if not redis_reachable():
-        return {"setup": {"error": "Redis not reachable on 127.0.0.1:6379"}}
-    print("ours with REDIS_URL", flush=True)
-    redis_server = OurServer(raw_dir, database_url, f"redis://127.0.0.1:6379/{args.redis_db}")
-    redis_server.secrets = ours.secrets  # the tokens were signed with these
-    workloads = [w for w in profile if w != "capacity"]
-    if mode == "quick":
-        workloads = ["latency"]
-    return run_target("ours-redis", redis_server, accounts, workloads, profile, mode, raw_dir)
+    print(f"wrote {markdown} and {image} in {results['elapsed_s']} s", flush=True)
+    print(f"raw results: {suite.raw_dir}", flush=True)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -95,6 +96,31 @@ class ServerUnderTest:
 
     def find_measured_pid(self) -> int:
         return self.process.pid
+
+    def check_webhook(self, accounts: Path) -> str | None:
+        """None when the server stores one webhook (201); else what it answered instead."""
+        spec = json.loads(accounts.read_text())
+        owner = next(a["id"] for a in spec["accounts"] if a["role"] == "USER")
+        body = {
+            "user_id": owner,
+            "customer_name": "Bench preflight",
+            "customer_phone": "+15550000000",
+            "message_content": "preflight",
+            "message_id": f"preflight-{time.time_ns()}",
+        }
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api/webhooks/n8n/message",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", "X-Webhook-Secret": spec["secret"]},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as reply:
+                status, text = reply.status, reply.read()
+        except urllib.error.HTTPError as refusal:
+            status, text = refusal.code, refusal.read()
+        if status == 201:
+            return None
+        return f"a test webhook got {status}: {text[:300].decode(errors='replace')}"
 
     def stop(self):
         """Quick shutdown (SIGINT), then SIGKILL after 10 s; only our own process group."""
