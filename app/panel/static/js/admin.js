@@ -27,6 +27,8 @@ class AdminView {
     ['new_message', 'message_read', 'connected', 'reconnected', 'resync_required'].forEach((event) =>
       this.client.on(event, refresh),
     );
+    // This page's own socket makes its user online: show it without waiting a period.
+    ['connected', 'reconnected'].forEach((event) => this.client.on(event, () => this.loadPresence()));
     document.addEventListener('languagechange', () => this.draw());
     this.client.connect();
     this.refreshConversations();
