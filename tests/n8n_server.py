@@ -24,6 +24,7 @@ class Request:
     body: dict
     headers: dict
     answer: int
+    whatsapp_id: str | None = None
 
     @property
     def message_id(self) -> str:
@@ -105,11 +106,9 @@ class N8nServer:
                     n8n.hanging.set()
                     n8n._released.wait(60)
                     answer = 503
-                reply = {}
-                if 200 <= answer < 300:
-                    reply = {"whatsapp_message_id": f"wamid.test-{next(n8n._wamids)}"}
-                n8n._record(Request(body, dict(self.headers), answer))
-                self._send(answer, reply)
+                whatsapp_id = f"wamid.test-{next(n8n._wamids)}" if 200 <= answer < 300 else None
+                n8n._record(Request(body, dict(self.headers), answer, whatsapp_id))
+                self._send(answer, {"whatsapp_message_id": whatsapp_id} if whatsapp_id else {})
 
             def _send(self, status: int, reply: dict) -> None:
                 data = json.dumps(reply).encode()

@@ -22,8 +22,10 @@ from app.realtime import broadcast
 from app.services import delivery_status, events
 from app.timeutil import utcnow
 
-# A claim outlives the slowest answer n8n may take before another sender may retry it.
-_LEASE_MARGIN_SECONDS = 30
+# A claim lasts 3 x OUTBOUND_TIMEOUT_SECONDS plus this (35 s by default): longer
+# than an attempt can take (requests' timeout applies to connect and to each
+# read), and it is how long a sender that died mid-attempt delays the reply.
+_LEASE_MARGIN_SECONDS = 5
 
 
 @dataclass(frozen=True)
