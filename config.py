@@ -70,6 +70,8 @@ class Config:
 
     SOCKETIO_ASYNC_MODE = None  # auto: gevent when served, as wsgi.py patches it
     TYPING_TIMEOUT_SECONDS = _float("TYPING_TIMEOUT_SECONDS", 6)
+    # With Redis: how long the sockets of a killed process still count as online.
+    PRESENCE_TTL_SECONDS = _float("PRESENCE_TTL_SECONDS", 60)
     EVENT_REPLAY_LIMIT = 1000
     LOGIN_FAILURES_PER_ACCOUNT = 10
     LOGIN_FAILURES_PER_ADDRESS = 50

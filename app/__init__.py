@@ -58,6 +58,7 @@ def allowed_origin(app: Flask):
 def register_extensions(app: Flask) -> None:
     from app import security  # noqa: F401  (registers the JWT callbacks)
     from app.realtime import handlers  # noqa: F401  (registers the socket handlers)
+    from app.realtime.message_queue import manager_for
     from app.state import init_state
 
     db.init_app(app)
@@ -67,7 +68,10 @@ def register_extensions(app: Flask) -> None:
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config["REDIS_URL"],
+        # Given every time (None without REDIS_URL): SocketIO keeps its options
+        # across init_app calls, so an app made after one with REDIS_URL would
+        # otherwise inherit that app's Redis queue.
+        client_manager=manager_for(app),
         cors_allowed_origins=allowed_origin(app),
         ping_interval=25,
         ping_timeout=60,
@@ -116,8 +120,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from app.cli import outbox_cli, users_cli
+    from app.messages_cli import messages_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(messages_cli)
     app.cli.add_command(outbox_cli)
 
 

@@ -1,7 +1,9 @@
-"""Shared runtime state (presence, counters): in memory, or in Redis with REDIS_URL.
+"""Shared runtime state (presence, counters, typing): in memory, or in Redis with REDIS_URL.
 
 The app factory picks the backing once; everything else asks these accessors,
-so no caller knows whether it runs in one process or many.
+so no caller knows whether it runs in one process or many. The Redis-backed
+pieces keep working through a Redis outage (on this process's own view) and
+catch up when Redis is back; see docs/deploy.md.
 """
 
 import redis
@@ -9,30 +11,39 @@ from flask import current_app
 
 from app.realtime.connections import ConnectionRegistry
 from app.realtime.presence import LocalPresence, RedisPresence
+from app.realtime.shared_typing import SharedTypingTracker
 from app.realtime.typing import TypingTracker
-from app.services.limits import LocalWindowCounter, RedisWindowCounter
+from app.redis_support import command_client
+from app.services.limits import FallbackWindowCounter, LocalWindowCounter, RedisWindowCounter
 
 
 class SharedState:
     """The backing objects of one app."""
 
-    def __init__(self, redis_url: str | None, typing_timeout: float):
+    def __init__(self, config):
         self.connections = ConnectionRegistry()
-        self.typing = TypingTracker(typing_timeout)
         self.housekeeping_started = False
-        self.redis = redis.Redis.from_url(redis_url, socket_timeout=5) if redis_url else None
+        url, typing_timeout = config["REDIS_URL"], config["TYPING_TIMEOUT_SECONDS"]
+        self.redis = command_client(url) if url else None
         if self.redis is None:
+            self.typing = TypingTracker(typing_timeout)
             self.login_failures = LocalWindowCounter()
             self.presence = LocalPresence()
         else:
-            self.login_failures = RedisWindowCounter(self.redis)
-            self.presence = RedisPresence(self.redis)
+            self.typing = SharedTypingTracker(typing_timeout, self.redis)
+            self.login_failures = FallbackWindowCounter(
+                RedisWindowCounter(self.redis), LocalWindowCounter()
+            )
+            self.presence = RedisPresence(self.redis, config["PRESENCE_TTL_SECONDS"])
 
 
 def init_state(app) -> None:
-    app.extensions["inbox_state"] = SharedState(
-        app.config["REDIS_URL"], app.config["TYPING_TIMEOUT_SECONDS"]
-    )
+    shared = SharedState(app.config)
+    app.extensions["inbox_state"] = shared
+    manager = app.extensions["socketio"].server.manager
+    if hasattr(manager, "on_reconnect"):
+        # A Redis that restarted lost this process's presence entries.
+        manager.on_reconnect.append(shared.presence.request_sync)
 
 
 def state() -> SharedState:

@@ -1,4 +1,4 @@
-"""The background loop of a serving process: typing expiry, presence heartbeat, token sweep.
+"""The background loop of a serving process: typing expiry, presence refresh, token sweep.
 
 Started by the first socket connect, so `flask` commands (which import the
 app too) never run it.
@@ -13,7 +13,6 @@ from app.realtime import broadcast, token_sweep
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.25
-HEARTBEAT_SECONDS = 15
 
 
 def ensure_started(app) -> None:
@@ -25,14 +24,13 @@ def ensure_started(app) -> None:
 
 
 def _run(app, shared) -> None:
-    last_heartbeat = last_token_sweep = 0.0
+    last_token_sweep = 0.0
     while True:
         socketio.sleep(TICK_SECONDS)
         try:
             expire_typing(shared)
-            if time.monotonic() - last_heartbeat >= HEARTBEAT_SECONDS:
-                last_heartbeat = time.monotonic()
-                shared.presence.heartbeat({c.sid: c.user_id for c in shared.connections.all()})
+            # Presence paces itself: a refresh every ttl/4 s, a retry after an outage.
+            shared.presence.tick()
             # Last: it reads the database, and a database outage must not stop the rest.
             sweep_every = app.config["TOKEN_SWEEP_SECONDS"]
             if sweep_every and time.monotonic() - last_token_sweep >= sweep_every:
@@ -43,6 +41,10 @@ def _run(app, shared) -> None:
 
 
 def expire_typing(shared) -> None:
-    """Broadcast `isTyping: false` for everyone silent past the timeout."""
+    """Broadcast `isTyping: false` for everyone silent past the timeout.
+
+    With Redis this includes the typers of processes that died, which every
+    process sweeps for (app/realtime/shared_typing.py).
+    """
     for conversation_id, user_id, sid in shared.typing.expired():
         broadcast.typing(conversation_id, user_id, False, skip_sid=sid)

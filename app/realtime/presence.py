@@ -1,15 +1,18 @@
 """Who is online: the sockets of each user, in this process or across all of them.
 
 The same small interface has two backings. LocalPresence serves one process.
-RedisPresence keeps every socket as a member with an expiry, refreshed by each
-process's heartbeat, so the sockets of a process that was killed drop out on
-their own within SOCKET_TTL seconds.
+RedisPresence keeps every socket as a member with an expiry that its own
+process refreshes, so the sockets of a process that was killed drop out on
+their own within `ttl` seconds, while a socket that closes normally is removed
+at once (offline within the contract's 2 s, whichever process is asked).
 """
 
 import threading
 import time
 
 import redis
+
+from app.redis_support import ERRORS, OutageLog
 
 
 class LocalPresence:
@@ -44,18 +47,38 @@ class LocalPresence:
         with self._lock:
             return sorted(self._sockets)
 
-    def heartbeat(self, sockets: dict[str, int]) -> None:
-        """Nothing to refresh in memory; the Redis backing needs it."""
+    def sockets(self) -> dict[str, int]:
+        """sid -> user id of every socket listed here."""
+        with self._lock:
+            return {sid: user for user, sids in self._sockets.items() for sid in sids}
+
+    def tick(self) -> None:
+        """Nothing expires in memory; the Redis backing refreshes here."""
+
+    def request_sync(self) -> None:
+        """Nothing to re-write in memory."""
 
 
 class RedisPresence:
-    """Sockets per user in Redis sorted sets scored by expiry time."""
+    """Sockets per user in Redis sorted sets scored by expiry time.
 
-    SOCKET_TTL = 60  # seconds a socket stays listed without a heartbeat
+    Redis holds every process's sockets; this process also keeps its own in a
+    LocalPresence, the truth it re-writes on each refresh. A change that Redis
+    could not take (an outage) is written by the first tick that reaches it,
+    so a connect or disconnect never fails because Redis is away.
+    """
+
     _USERS = "inbox:presence:users"
+    RETRY_SECONDS = 1.0
 
-    def __init__(self, client: redis.Redis):
+    def __init__(self, client: redis.Redis, ttl: float = 60.0):
         self._redis = client
+        self.ttl = ttl
+        self._local = LocalPresence()
+        self._lock = threading.Lock()
+        self._unsynced_removals: dict[str, int] = {}  # sid -> user id
+        self._next_sync = 0.0
+        self._outage = OutageLog("presence")
         self._drop = client.register_script(
             """
             redis.call('ZREM', KEYS[1], ARGV[1])
@@ -69,20 +92,41 @@ class RedisPresence:
     def _key(user_id: int) -> str:
         return f"inbox:presence:sockets:{user_id}"
 
-    def _expiry(self) -> float:
-        return time.time() + self.SOCKET_TTL
-
-    def connect(self, user_id: int, sid: str) -> int:
-        expiry, now = self._expiry(), time.time()
-        pipe = self._redis.pipeline()
+    def _list(self, pipe, sid: str, user_id: int, expiry: float) -> None:
         pipe.zadd(self._key(user_id), {sid: expiry})
         pipe.zadd(self._USERS, {str(user_id): expiry}, gt=True)
-        pipe.expire(self._key(user_id), self.SOCKET_TTL * 2)
-        pipe.zcount(self._key(user_id), now, "+inf")
-        return int(pipe.execute()[-1])
+        pipe.expire(self._key(user_id), int(self.ttl * 2) + 1)
+
+    def _unlist(self, sid: str, user_id: int, client=None) -> None:
+        args = [sid, time.time(), str(user_id)]
+        self._drop(keys=[self._key(user_id), self._USERS], args=args, client=client)
+
+    def connect(self, user_id: int, sid: str) -> int:
+        """Record a socket; returns the user's sockets across every process."""
+        local_count = self._local.connect(user_id, sid)
+        try:
+            pipe = self._redis.pipeline()
+            self._list(pipe, sid, user_id, time.time() + self.ttl)
+            pipe.zcount(self._key(user_id), time.time(), "+inf")
+            return int(pipe.execute()[-1])
+        except ERRORS as exc:
+            self._failed(exc)
+            return local_count
 
     def disconnect(self, user_id: int, sid: str) -> None:
-        self._drop(keys=[self._key(user_id), self._USERS], args=[sid, time.time(), str(user_id)])
+        self._local.disconnect(user_id, sid)
+        try:
+            self._unlist(sid, user_id)
+        except ERRORS as exc:
+            with self._lock:
+                self._unsynced_removals[sid] = user_id
+            self._failed(exc)
+
+    def _failed(self, exc: BaseException) -> None:
+        """Remember that Redis missed a change: the next tick after a short pause re-syncs."""
+        self._outage.failed(exc)
+        with self._lock:
+            self._next_sync = min(self._next_sync, time.monotonic() + self.RETRY_SECONDS)
 
     def socket_count(self, user_id: int) -> int:
         return int(self._redis.zcount(self._key(user_id), time.time(), "+inf"))
@@ -101,13 +145,38 @@ class RedisPresence:
         counts = pipe.execute()
         return sorted(int(u) for u, n in zip(candidates, counts, strict=True) if n)
 
-    def heartbeat(self, sockets: dict[str, int]) -> None:
-        """Extend the expiry of this process's sockets (sid -> user id)."""
-        expiry, now = self._expiry(), time.time()
-        pipe = self._redis.pipeline()
-        for sid, user_id in sockets.items():
-            pipe.zadd(self._key(user_id), {sid: expiry})
-            pipe.zadd(self._USERS, {str(user_id): expiry}, gt=True)
-            pipe.expire(self._key(user_id), self.SOCKET_TTL * 2)
+    def request_sync(self) -> None:
+        """Re-write this process's sockets on the next tick (Redis restarted empty)."""
+        with self._lock:
+            self._next_sync = 0.0
+
+    def tick(self) -> None:
+        """Refresh this process's sockets every ttl/4 s, sooner after a missed change."""
+        if time.monotonic() >= self._next_sync:
+            self.sync()
+
+    def sync(self) -> None:
+        """Write this process's sockets and pending removals to Redis; prune the expired."""
+        with self._lock:
+            removals = dict(self._unsynced_removals)
+        expiry, now = time.time() + self.ttl, time.time()
+        pipe = self._redis.pipeline(transaction=False)
+        for sid, user_id in self._local.sockets().items():
+            self._list(pipe, sid, user_id, expiry)
+        for sid, user_id in removals.items():
+            self._unlist(sid, user_id, client=pipe)
         pipe.zremrangebyscore(self._USERS, "-inf", now)
-        pipe.execute()
+        try:
+            pipe.execute()
+        except ERRORS as exc:
+            self._outage.failed(exc)
+            self._next_sync = time.monotonic() + self.RETRY_SECONDS
+            return
+        self._synced(removals)
+
+    def _synced(self, removals: dict[str, int]) -> None:
+        self._outage.succeeded()
+        with self._lock:
+            for sid in removals:
+                self._unsynced_removals.pop(sid, None)
+            self._next_sync = time.monotonic() + self.ttl / 4

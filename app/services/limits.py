@@ -2,12 +2,17 @@
 
 Used for failed logins; a window starts at the first hit and lasts `window`
 seconds, so a blocked key is free again once that minute has passed.
+
+The per-socket event limit is not here: a socket lives in one process, so its
+sliding window stays in that process (app/realtime/connections.py).
 """
 
 import threading
 import time
 
 import redis
+
+from app.redis_support import ERRORS, OutageLog
 
 
 class LocalWindowCounter:
@@ -52,3 +57,31 @@ class RedisWindowCounter:
         pipe.incr(self._prefix + key)
         pipe.expire(self._prefix + key, max(1, int(window)), nx=True)
         return int(pipe.execute()[0])
+
+
+class FallbackWindowCounter:
+    """Redis counters that fall back to this process's own while Redis is away.
+
+    Logins keep working through a Redis outage; the limits then hold per
+    process instead of across all of them.
+    """
+
+    def __init__(self, shared: RedisWindowCounter, local: LocalWindowCounter):
+        self._shared = shared
+        self._local = local
+        self._outage = OutageLog("login limits")
+
+    def _either(self, method: str, key: str, window: float) -> int:
+        try:
+            result = getattr(self._shared, method)(key, window)
+        except ERRORS as exc:
+            self._outage.failed(exc)
+            return getattr(self._local, method)(key, window)
+        self._outage.succeeded()
+        return result
+
+    def count(self, key: str, window: float) -> int:
+        return self._either("count", key, window)
+
+    def hit(self, key: str, window: float) -> int:
+        return self._either("hit", key, window)

@@ -1,0 +1,72 @@
+"""Redis clients that fail fast, and a log that reports an outage once, not once per call.
+
+redis-py's defaults retry a failed command ten times with backoff and wait for a
+reply without a time limit, so a Redis that is down or unreachable would hold a
+webhook for seconds. Every client here gives up quickly instead; the callers
+degrade (local state, held-back publishes) and recover when Redis answers again.
+"""
+
+import logging
+import threading
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 1.0  # seconds to open a connection
+COMMAND_TIMEOUT = 2.0  # seconds to wait for a reply
+ERRORS = (redis.exceptions.RedisError, OSError)
+
+
+def command_client(url: str) -> redis.Redis:
+    """A client for commands: one immediate retry, which replaces a pooled
+    connection that a Redis restart closed."""
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=CONNECT_TIMEOUT,
+        socket_timeout=COMMAND_TIMEOUT,
+        retry=Retry(NoBackoff(), 1),
+    )
+
+
+def subscriber_client(url: str) -> redis.Redis:
+    """A client for a pub/sub listener: no retry at all.
+
+    With retries, redis-py reconnects and re-subscribes silently, and whatever
+    was published in between is lost without anyone knowing; the listener must
+    see every break to make up for it.
+    """
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=CONNECT_TIMEOUT,
+        socket_timeout=COMMAND_TIMEOUT,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+def logical_db(url: str) -> int:
+    """The logical database number a Redis URL selects (0 when none)."""
+    return int(redis.connection.parse_url(url).get("db") or 0)
+
+
+class OutageLog:
+    """Logs the first failure of an outage and the recovery, nothing in between."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self._lock = threading.Lock()
+        self.down = False
+
+    def failed(self, exc: BaseException) -> None:
+        with self._lock:
+            first, self.down = not self.down, True
+        if first:
+            log.warning("redis unavailable for %s: %s", self.what, exc)
+
+    def succeeded(self) -> None:
+        with self._lock:
+            recovered, self.down = self.down, False
+        if recovered:
+            log.warning("redis available again for %s", self.what)
