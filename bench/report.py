@@ -479,8 +479,9 @@ def write(results: dict, out_dir: Path) -> tuple[Path, Path]:
         f"on {results['started']} in {results['elapsed_s']:.0f} s: {machine['cores']} cores "
         f"({machine['cpu'] or 'unknown CPU'}), kernel {machine['kernel']}, "
         f"Python {machine['python']}, Node {machine['node']}. "
-        "Each server runs pinned to core 0, the load generator to core 1; every workload "
-        "starts a fresh server. The peer is `bench/peer/server.js`, a minimal Node socket.io 4.8 "
+        "Each server runs pinned to core 0, the load generator to core 1, both at niceness "
+        f"{machine.get('niceness', 0)}; every workload starts a fresh server. "
+        "The peer is `bench/peer/server.js`, a minimal Node socket.io 4.8 "
         "server with the same webhook -> room emit and rooms, measured in the same run, so each "
         "figure also has its ratio to the peer. How the workloads work and how to read the "
         "figures: `bench/README.md`.",
