@@ -219,6 +219,9 @@ def parse_args(argv=None):
         "--nice", type=int, default=-10, help="niceness of servers and load generator (root only)"
     )
     parser.add_argument(
+        "--from-results", type=Path, help="only write the report again from a results.json"
+    )
+    parser.add_argument(
         "--quiet-wait",
         type=float,
         help="seconds to wait before each workload for other programs to go quiet "
@@ -229,6 +232,13 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.from_results:
+        results = json.loads(args.from_results.read_text())
+        out_dir = args.out_dir or (
+            ROOT / "docs" if results["mode"] == "full" else args.from_results.parent
+        )
+        print("wrote {} and {}".format(*report.write(results, out_dir)))
+        return
     stop_on_signals()
     niceness = raise_priority(args.nice)
     suite = Suite(args)
