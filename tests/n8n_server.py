@@ -36,6 +36,7 @@ class N8nServer:
 
     def __init__(self):
         self.plan: dict[str, list] = {}
+        self.delay = 0.0  # seconds before each answer: a slower n8n
         self.requests: list[Request] = []
         self.hanging = threading.Event()
         self._released = threading.Event()
@@ -66,8 +67,9 @@ class N8nServer:
         self._released.set()
 
     def _answer_for(self, content: str):
-        attempt = self._attempts.get(content, 0)
-        self._attempts[content] = attempt + 1
+        with self._changed:
+            attempt = self._attempts.get(content, 0)
+            self._attempts[content] = attempt + 1
         planned = self.plan.get(content, [])
         return planned[attempt] if attempt < len(planned) else 200
 
@@ -102,6 +104,7 @@ class N8nServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 answer = n8n._answer_for(body.get("message_content", ""))
+                time.sleep(n8n.delay)
                 if answer == HANG:
                     n8n.hanging.set()
                     n8n._released.wait(60)

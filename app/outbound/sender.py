@@ -72,3 +72,4 @@ def deliver(claim: outbox.Claim) -> None:
         outbox.record_failure(claim, str(exc))
         return
     outbox.record_success(claim, whatsapp_id)
+    log.info("reply %s handed to n8n at attempt %d", claim.message_id, claim.attempt)
