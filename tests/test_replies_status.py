@@ -235,6 +235,12 @@ def test_body_not_an_object_is_400(client):
     assert response.status_code == 400
 
 
+def test_body_over_64_kib_is_413(post_status, reply_id):
+    response = post_status(reply_id, "failed", error="e" * 70_000)
+    assert response.status_code == 413
+    assert status_of(reply_id) == ("pending", None)
+
+
 def test_unknown_message_is_404(post_status, reply_id):
     response = post_status("msg_nope", "sent")
     assert response.status_code == 404
