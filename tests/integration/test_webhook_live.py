@@ -1,0 +1,208 @@
+"""The webhook on a real server: racing duplicates, and PostgreSQL going away mid-flight."""
+
+import socket
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests import services
+from tests.clients import PyClient
+from tests.live_server import LiveServer
+
+RACERS = 12
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def server(request):
+    live = LiveServer(database=request.param).start()
+    live.owner_id = live.create_user("owner@example.com")
+    live.create_user("admin@example.com", role="ADMIN")
+    live.admin_token = live.login("admin@example.com")["accessToken"]
+    yield live
+    live.close()
+
+
+def body(server, content: str, **extra) -> dict:
+    return {
+        "user_id": server.owner_id,
+        "customer_name": "Can",
+        "customer_phone": "+905559998877",
+        "message_content": content,
+        **extra,
+    }
+
+
+def post_all_at_once(server, bodies: list[dict]) -> list[requests.Response]:
+    """POST every body from its own thread, released together."""
+    start = threading.Barrier(len(bodies))
+
+    def post(one):
+        start.wait()
+        return server.post_webhook(one)
+
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return list(pool.map(post, bodies))
+
+
+def stored_contents(server) -> list[str]:
+    response = server.get("/api/messages", server.admin_token)
+    assert response.status_code == 200
+    return [m["messageContent"] for m in response.json()]
+
+
+def test_identical_posts_racing_store_and_emit_once(server):
+    admin = PyClient(server.url, server.admin_token)
+    try:
+        for round_number in range(3):
+            content = f"race {uuid.uuid4().hex}"
+            same = body(server, content, message_id=f"wamid.{uuid.uuid4().hex}")
+            responses = post_all_at_once(server, [same] * RACERS)
+
+            statuses = sorted(r.status_code for r in responses)
+            assert statuses == [200] * (RACERS - 1) + [201], [r.text for r in responses]
+            ids = {r.json()["data"]["id"] for r in responses}
+            assert len(ids) == 1
+            assert all(r.json()["duplicate"] is True for r in responses if r.status_code == 200)
+            assert stored_contents(server).count(content) == 1
+
+            marker = server.post_webhook(body(server, f"marker {round_number}"))
+            assert marker.status_code == 201
+            admin.wait_for("new_message", 2 * (round_number + 1))
+            assert [m["messageContent"] for m in admin.of("new_message")][-2:] == [
+                content,
+                f"marker {round_number}",
+            ]
+    finally:
+        admin.close()
+
+
+def test_different_messages_of_a_new_customer_racing_make_one_conversation(server):
+    phone = f"+90{uuid.uuid4().int % 10**10:010d}"
+    bodies = [
+        body(server, f"burst {n}", customer_phone=phone, message_id=f"wamid.{uuid.uuid4().hex}")
+        for n in range(RACERS)
+    ]
+    responses = post_all_at_once(server, bodies)
+    assert [r.status_code for r in responses] == [201] * RACERS, [r.text for r in responses]
+    assert len({r.json()["data"]["conversationId"] for r in responses}) == 1
+    assert len({r.json()["data"]["id"] for r in responses}) == RACERS
+
+
+# PostgreSQL unreachable
+
+
+class TcpProxy:
+    """Forwards a local port to a server; cut() drops every connection and refuses new ones."""
+
+    def __init__(self, host: str, port: int):
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.up = True
+        self._lock = threading.Lock()
+        self._open: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.up:
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            with self._lock:
+                self._open += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        self.up = False
+        with self._lock:
+            doomed, self._open = self._open, []
+        for end in doomed:
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            end.close()
+
+    def restore(self) -> None:
+        self.up = True
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+@pytest.fixture(scope="module")
+def proxied():
+    """A server whose PostgreSQL connection runs through a proxy the test can cut."""
+    url = services.create_postgres_database()
+    host_port = url.split("@", 1)[1].split("/", 1)[0]
+    host, port = host_port.rsplit(":", 1)
+    proxy = TcpProxy(host, int(port))
+    live = LiveServer(database_url=url.replace(host_port, f"127.0.0.1:{proxy.port}"))
+    live.start()
+    live.owner_id = live.create_user("owner@example.com")
+    live.create_user("admin@example.com", role="ADMIN")
+    live.admin_token = live.login("admin@example.com")["accessToken"]
+    live.proxy = proxy
+    yield live
+    live.close()
+    proxy.close()
+    services.drop_postgres_database(url)
+
+
+def test_database_down_is_503_with_nothing_stored_and_the_retry_lands_once(proxied):
+    admin = PyClient(proxied.url, proxied.admin_token)
+    message = body(proxied, "during the outage", message_id=f"wamid.{uuid.uuid4().hex}")
+    try:
+        proxied.proxy.cut()
+        try:
+            response = proxied.post_webhook(message)
+            assert response.status_code == 503, response.text
+            assert response.json()["error"]["code"] == "service_unavailable"
+
+            health = requests.get(proxied.url + "/health", timeout=10)
+            assert health.status_code == 503
+            assert health.json()["database"] == "unavailable"
+            assert "database" in health.json()["error"]["message"]
+
+            login = requests.post(
+                proxied.url + "/api/auth/login",
+                json={"email": "owner@example.com", "password": "whatever-it-is"},
+                timeout=10,
+            )
+            assert login.status_code == 503
+        finally:
+            proxied.proxy.restore()
+
+        assert requests.get(proxied.url + "/health", timeout=10).status_code == 200
+        assert "during the outage" not in stored_contents(proxied)
+        retry = proxied.post_webhook(message)
+        assert retry.status_code == 201, retry.text
+        (received,) = admin.wait_for("new_message")
+        assert received["messageContent"] == "during the outage"
+        assert stored_contents(proxied).count("during the outage") == 1
+    finally:
+        admin.close()
