@@ -199,6 +199,8 @@ def test_replies_without_client_message_id_are_each_stored(reply):
         ({"content": "ok", "clientMessageId": ""}, "clientMessageId"),
         ({"content": "ok", "clientMessageId": 7}, "clientMessageId"),
         ({"content": "ok", "clientMessageId": "k" * 65}, "clientMessageId"),
+        ({"content": "a\x00b"}, "content"),
+        ({"content": "ok", "clientMessageId": "k\x00"}, "clientMessageId"),
     ],
 )
 def test_bad_input_is_400_naming_the_field_and_nothing_stored(

@@ -218,6 +218,8 @@ def test_wrong_or_missing_secret_is_401(post_status, reply_id, watchers):
         ({"status": "sent", "timestamp": "yesterday"}, "timestamp"),
         ({"status": "failed", "error": {"code": 1}}, "error"),
         ({"status": "failed", "error": "e" * 1001}, "error"),
+        ({"status": "failed", "error": "bad\x00"}, "error"),
+        ({"message_id": "msg_\x00", "status": "sent"}, "message_id"),
     ],
 )
 def test_bad_input_is_400_naming_the_field(client, reply_id, watchers, fields, field):

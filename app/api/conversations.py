@@ -29,6 +29,13 @@ def conversation_messages(conversation_id: int):
     return jsonify(conversations.messages_page(conversation, limit, request.args.get("before")))
 
 
+def _without_nul(value: str, field: str) -> str:
+    """Refuse NUL characters, which PostgreSQL cannot store in text."""
+    if "\x00" in value:
+        raise ValidationError(f"{field} must not contain NUL characters", field=field)
+    return value
+
+
 def _client_message_id(body: dict) -> str | None:
     """The optional idempotency key of a reply: 1-64 characters."""
     value = body.get("clientMessageId")
@@ -38,7 +45,7 @@ def _client_message_id(body: dict) -> str | None:
         raise ValidationError(
             "clientMessageId must be a string of 1 to 64 characters", field="clientMessageId"
         )
-    return value
+    return _without_nul(value, "clientMessageId")
 
 
 @bp.post("/conversations/<int:conversation_id>/messages")
@@ -47,6 +54,6 @@ def send_reply(conversation_id: int):
     """Reply to the customer: stored `pending`, handed to n8n; idempotent on clientMessageId."""
     conversation = conversations.get_visible(conversation_id, current_user)
     body = json_object()
-    content = required_string(body, "content", MAX_REPLY_CHARS)
+    content = _without_nul(required_string(body, "content", MAX_REPLY_CHARS), "content")
     message, created = replies.create(conversation, current_user, content, _client_message_id(body))
     return jsonify(message.to_reply()), 201 if created else 200

@@ -104,11 +104,20 @@ def _status(body: dict) -> str:
     return value.strip().lower()
 
 
+def _without_nul(value: str, field: str) -> str:
+    """Refuse NUL characters, which PostgreSQL cannot store or compare in text."""
+    if "\x00" in value:
+        raise ValidationError(f"{field} must not contain NUL characters", field=field)
+    return value
+
+
 def _error(body: dict, status: str) -> str | None:
     """The failure reason (kept for `failed` only); an empty one counts as absent."""
     value = body.get("error")
     if value is not None and not isinstance(value, str):
         raise ValidationError("error must be a string", field="error")
+    if value is not None:
+        _without_nul(value, "error")
     if value is not None and len(value) > MAX_ERROR_CHARS:
         raise ValidationError(f"error must be at most {MAX_ERROR_CHARS} characters", field="error")
     if status != "failed":
@@ -120,6 +129,6 @@ def status_report(body) -> StatusReport:
     """The validated status report, or ValidationError naming the first bad field."""
     if not isinstance(body, dict):
         raise ValidationError("request body must be a JSON object", field="body")
-    message_id = _string(body, "message_id", 255).strip()
+    message_id = _without_nul(_string(body, "message_id", 255).strip(), "message_id")
     status = _status(body)
     return StatusReport(message_id, status, _timestamp(body), _error(body, status))
