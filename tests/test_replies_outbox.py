@@ -198,7 +198,7 @@ def test_one_attempt_is_claimed_by_one_sender_only(n8n, send_reply):
     message_id = send_reply()
     row_id = delivery_of(message_id).id
     first = outbox.claim(row_id)
-    assert first is not None and first.attempt == 1
+    assert first is not None and first.number == 1
     assert outbox.claim(row_id) is None
     assert outbox.due_ids(10) == []
 
@@ -220,17 +220,17 @@ def test_an_outrun_claim_does_not_overwrite_the_newer_attempt(n8n, send_reply):
     current = outbox.claim(delivery_of(message_id).id)
     outbox.record_failure(stale, "late news from a slow sender")
     row = delivery_of(message_id)
-    assert (row.attempts, row.last_error) == (current.attempt, None)
+    assert (row.attempts, row.last_error) == (current.number, None)
 
 
 def test_2xx_after_a_later_status_does_not_move_it_back(n8n, send_reply, client):
     message_id = send_reply()
-    claim = outbox.claim(delivery_of(message_id).id)
+    attempt = outbox.claim(delivery_of(message_id).id)
     status = {"message_id": message_id, "status": "delivered"}
     client.post(
         "/api/webhooks/n8n/status", json=status, headers={"X-Webhook-Secret": WEBHOOK_SECRET}
     )
-    outbox.record_success(claim, "wamid.late")
+    outbox.record_success(attempt, "wamid.late")
     assert message(message_id).status == "delivered"
     assert delivery_of(message_id).state == "done"
     status_events = db.session.scalars(select(Event).where(Event.name == "message_status"))

@@ -56,20 +56,20 @@ def send_due() -> int:
     """Hand every due reply to n8n once; returns how many attempts were made."""
     attempts = 0
     for delivery_id in outbox.due_ids(BATCH):
-        claim = outbox.claim(delivery_id)
-        if claim is not None:
-            deliver(claim)
+        attempt = outbox.claim(delivery_id)
+        if attempt is not None:
+            deliver(attempt)
             attempts += 1
     return attempts
 
 
-def deliver(claim: outbox.Claim) -> None:
+def deliver(attempt: outbox.Attempt) -> None:
     """One attempt: POST to n8n, then record the outcome."""
     try:
-        whatsapp_id = n8n.hand_off(claim.payload)
+        whatsapp_id = n8n.hand_off(attempt.payload)
     except n8n.HandOffError as exc:
-        log.warning("reply %s attempt %d failed: %s", claim.message_id, claim.attempt, exc)
-        outbox.record_failure(claim, str(exc))
+        log.warning("reply %s attempt %d failed: %s", attempt.message_id, attempt.number, exc)
+        outbox.record_failure(attempt, str(exc))
         return
-    outbox.record_success(claim, whatsapp_id)
-    log.info("reply %s handed to n8n at attempt %d", claim.message_id, claim.attempt)
+    outbox.record_success(attempt, whatsapp_id)
+    log.info("reply %s handed to n8n at attempt %d", attempt.message_id, attempt.number)

@@ -29,11 +29,11 @@ _LEASE_MARGIN_SECONDS = 5
 
 
 @dataclass(frozen=True)
-class Claim:
+class Attempt:
     """One attempt at handing a reply to n8n, owned by the sender that claimed it."""
 
     delivery_id: int
-    attempt: int
+    number: int
     message_id: str
     payload: dict
 
@@ -70,7 +70,6 @@ def seconds_until_next(cap: float) -> float:
     due = db.session.scalar(
         select(func.min(OutboundDelivery.next_attempt_at)).where(OutboundDelivery.state == "queued")
     )
-    db.session.rollback()
     if due is None:
         return cap
     return min(cap, max(0.0, (due - utcnow()).total_seconds()))
@@ -92,8 +91,12 @@ def _payload(message: Message) -> dict:
     }
 
 
-def claim(delivery_id: int) -> Claim | None:
-    """Take the next attempt of a due row, or None when another sender took it."""
+def claim(delivery_id: int) -> Attempt | None:
+    """Take the next attempt of a due row, or None when another sender took it.
+
+    The row is read inside the claiming transaction, so no transaction stays
+    open during the HTTP call that follows.
+    """
     now = utcnow()
     claimed = db.session.execute(
         update(OutboundDelivery)
@@ -104,27 +107,29 @@ def claim(delivery_id: int) -> Claim | None:
         )
         .values(attempts=OutboundDelivery.attempts + 1, next_attempt_at=now + _lease())
     ).rowcount
-    db.session.commit()
     if not claimed:
+        db.session.rollback()
         return None
     delivery = db.session.get(OutboundDelivery, delivery_id, populate_existing=True)
     message = delivery.message
-    return Claim(delivery.id, delivery.attempts, message.id, _payload(message))
+    attempt = Attempt(delivery.id, delivery.attempts, message.id, _payload(message))
+    db.session.commit()
+    return attempt
 
 
-def _still_owned(claim_: Claim):
+def _still_owned(attempt: Attempt):
     """The row as this claim left it: queued, at this attempt."""
     return (
-        OutboundDelivery.id == claim_.delivery_id,
+        OutboundDelivery.id == attempt.delivery_id,
         OutboundDelivery.state == "queued",
-        OutboundDelivery.attempts == claim_.attempt,
+        OutboundDelivery.attempts == attempt.number,
     )
 
 
-def _message(claim_: Claim) -> Message:
+def _message(attempt: Attempt) -> Message:
     return db.session.scalar(
         select(Message)
-        .where(Message.id == claim_.message_id)
+        .where(Message.id == attempt.message_id)
         .execution_options(populate_existing=True)
     )
 
@@ -140,15 +145,15 @@ def _keep_whatsapp_id(message: Message, whatsapp_id: str | None) -> None:
     )
 
 
-def record_success(claim_: Claim, whatsapp_id: str | None) -> None:
+def record_success(attempt: Attempt, whatsapp_id: str | None) -> None:
     """n8n answered 2xx: close the row and move the reply to `sent`, in one transaction."""
     events.lock_event_log()
     db.session.execute(
         update(OutboundDelivery)
-        .where(OutboundDelivery.id == claim_.delivery_id, OutboundDelivery.state == "queued")
+        .where(OutboundDelivery.id == attempt.delivery_id, OutboundDelivery.state == "queued")
         .values(state="done", last_error=None)
     )
-    message = _message(claim_)
+    message = _message(attempt)
     _keep_whatsapp_id(message, whatsapp_id)
     event = delivery_status.transition(message, "sent", utcnow())
     db.session.commit()
@@ -156,34 +161,34 @@ def record_success(claim_: Claim, whatsapp_id: str | None) -> None:
         broadcast.publish(event)
 
 
-def record_failure(claim_: Claim, reason: str) -> None:
+def record_failure(attempt: Attempt, reason: str) -> None:
     """n8n refused or was unreachable: retry after the backoff, or give up after the last try."""
     config = current_app.config
-    if claim_.attempt >= config["OUTBOUND_MAX_ATTEMPTS"]:
-        _give_up(claim_, reason)
+    if attempt.number >= config["OUTBOUND_MAX_ATTEMPTS"]:
+        _give_up(attempt, reason)
         return
-    delay = config["OUTBOUND_BACKOFF_SECONDS"] * 2 ** (claim_.attempt - 1)
+    delay = config["OUTBOUND_BACKOFF_SECONDS"] * 2 ** (attempt.number - 1)
     db.session.execute(
         update(OutboundDelivery)
-        .where(*_still_owned(claim_))
+        .where(*_still_owned(attempt))
         .values(next_attempt_at=utcnow() + timedelta(seconds=delay), last_error=reason)
     )
     db.session.commit()
 
 
-def _give_up(claim_: Claim, reason: str) -> None:
+def _give_up(attempt: Attempt, reason: str) -> None:
     """Mark the row and the reply failed, with the reason, in one transaction."""
     events.lock_event_log()
     closed = db.session.execute(
         update(OutboundDelivery)
-        .where(*_still_owned(claim_))
+        .where(*_still_owned(attempt))
         .values(state="failed", last_error=reason)
     ).rowcount
     if not closed:
         db.session.rollback()
         return
-    error = f"n8n did not accept the reply after {claim_.attempt} attempts: {reason}"
-    event = delivery_status.transition(_message(claim_), "failed", utcnow(), error)
+    error = f"n8n did not accept the reply after {attempt.number} attempts: {reason}"
+    event = delivery_status.transition(_message(attempt), "failed", utcnow(), error)
     db.session.commit()
     if event is not None:
         broadcast.publish(event)
