@@ -91,6 +91,49 @@ def test_different_messages_of_a_new_customer_racing_make_one_conversation(serve
     assert len({r.json()["data"]["id"] for r in responses}) == RACERS
 
 
+def test_a_poller_of_the_event_log_misses_nothing_during_concurrent_writes(server):
+    """eventIds commit in order, so `after=<last seen>` never skips one that commits late."""
+    cursor = latest_event_id(server)
+    seen: list[int] = []
+    writing = threading.Event()
+    writing.set()
+
+    def poll():
+        nonlocal cursor
+        while True:
+            still_writing = writing.is_set()
+            page = server.get("/api/events", server.admin_token, after=cursor, limit=1000).json()
+            seen.extend(e["eventId"] for e in page["events"])
+            cursor = page["lastEventId"]
+            if not still_writing:
+                return
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    try:
+        bodies = [body(server, f"burst {uuid.uuid4().hex}") for _ in range(RACERS * 4)]
+        with ThreadPoolExecutor(RACERS) as pool:
+            statuses = list(pool.map(lambda one: server.post_webhook(one).status_code, bodies))
+        assert statuses == [201] * len(bodies)
+    finally:
+        writing.clear()
+        poller.join(timeout=30)
+    first = seen[0] - 1 if seen else cursor
+    everything = server.get("/api/events", server.admin_token, after=first, limit=1000).json()
+    assert seen == [e["eventId"] for e in everything["events"]]
+    assert len(seen) == len(bodies)
+
+
+def latest_event_id(server) -> int:
+    """The newest eventId, read by paging the log to its end."""
+    cursor = 0
+    while True:
+        page = server.get("/api/events", server.admin_token, after=cursor, limit=1000).json()
+        if not page["events"]:
+            return cursor
+        cursor = page["lastEventId"]
+
+
 # PostgreSQL unreachable
 
 
