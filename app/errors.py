@@ -4,7 +4,7 @@ import logging
 
 import redis.exceptions
 from flask import jsonify
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -68,7 +68,12 @@ def _http_error(exc: HTTPException):
     code = (exc.name or "error").lower().replace(" ", "_")
     if exc.code == 413:
         return error_response(413, "payload_too_large", "Request body is larger than 64 KiB")
-    return error_response(exc.code or 500, code, exc.description or exc.name)
+    response, status = error_response(exc.code or 500, code, exc.description or exc.name)
+    # Keep what the exception says besides its HTML body, e.g. a 405's Allow header.
+    response.headers.extend(
+        (name, value) for name, value in exc.get_headers() if name.lower() != "content-type"
+    )
+    return response, status
 
 
 def _database_down(exc: Exception):
@@ -80,6 +85,13 @@ def _database_down(exc: Exception):
 def _redis_down(exc: Exception):
     log.warning("redis unavailable: %s", exc)
     return error_response(503, "service_unavailable", "Redis unavailable, retry later")
+
+
+def _unstorable_value(exc: DataError):
+    """A value the database refuses to store or compare (e.g. NUL in PostgreSQL text)."""
+    db.session.rollback()
+    log.info("refused a value the database cannot take: %s", exc.orig)
+    return error_response(400, "validation_error", "A value in the request cannot be stored")
 
 
 def _dbapi_error(exc: DBAPIError):
@@ -94,5 +106,6 @@ def register_error_handlers(app) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_down)
     app.register_error_handler(DBAPIError, _dbapi_error)
+    app.register_error_handler(DataError, _unstorable_value)
     app.register_error_handler(redis.exceptions.ConnectionError, _redis_down)
     app.register_error_handler(redis.exceptions.TimeoutError, _redis_down)

@@ -180,6 +180,7 @@ def typing(connection: Connection, data) -> None:
 def mark_read(connection: Connection, data) -> None:
     """Mark a message read (owner or admin)."""
     message_id = data.get("messageId") if isinstance(data, dict) else None
-    if not isinstance(message_id, str) or not message_id.strip():
+    # NUL: PostgreSQL cannot compare it in text; no message id contains one.
+    if not isinstance(message_id, str) or not message_id.strip() or "\x00" in message_id:
         raise Refused("Invalid messageId")
     messages.mark_read(message_id, _current_user(connection))

@@ -21,13 +21,16 @@ def _string(body: dict, field: str, max_length: int, required: bool = True) -> s
         raise ValidationError(f"{field} must be a non-empty string", field=field)
     if len(value) > max_length:
         raise ValidationError(f"{field} must be at most {max_length} characters", field=field)
-    return value
+    return _without_nul(value, field)
 
 
 def _user_id(body: dict) -> int:
     value = body.get("user_id")
-    if isinstance(value, str) and value.strip().isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON has one number type: 7.0 is the integer 7
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
         raise ValidationError("user_id must be a positive integer", field="user_id")
     return value
@@ -37,7 +40,7 @@ def _message_type(body: dict) -> str:
     value = body.get("message_type")
     if value is None:
         return "text"
-    if not isinstance(value, str) or not _MESSAGE_TYPE.match(value.lower()):
+    if not isinstance(value, str) or not _MESSAGE_TYPE.fullmatch(value.lower()):
         raise ValidationError(
             "message_type must be a word such as text or image", field="message_type"
         )
