@@ -7,6 +7,7 @@ database="postgres"), optionally with REDIS_URL.
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -89,7 +90,10 @@ class LiveServer:
             "wsgi:app",
         ]
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        # Its own process group, so a kill reaches the gunicorn worker too.
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
+        )
         self._wait_healthy()
         return self
 
@@ -107,18 +111,32 @@ class LiveServer:
         raise RuntimeError(f"server not healthy in {timeout}s: {self.log_path.read_text()[-3000:]}")
 
     def stop(self, kill: bool = False) -> None:
+        """Stop gracefully (SIGTERM to gunicorn), or crash it: SIGKILL to master and worker."""
         if self.process is None:
             return
         if kill:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
         else:
             self.process.terminate()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+        self._wait_group_gone(self.process.pid)
         self.process = None
+
+    @staticmethod
+    def _wait_group_gone(pgid: int, timeout: float = 10) -> None:
+        """Wait until no process of the group is left (a worker outliving its master)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        os.killpg(pgid, signal.SIGKILL)
 
     def restart(self) -> None:
         self.stop()

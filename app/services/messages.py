@@ -50,7 +50,7 @@ def _conversation_for(user_id: int, phone: str, name: str) -> Conversation:
     return conversation
 
 
-def _touch(conversation: Conversation, message: Message) -> None:
+def touch_conversation(conversation: Conversation, message: Message) -> None:
     """Keep the list's preview on the newest message by its WhatsApp time."""
     if conversation.last_message_at is None or message.timestamp >= conversation.last_message_at:
         conversation.last_message = message.content[:200]
@@ -97,7 +97,7 @@ def _insert(incoming: IncomingMessage) -> tuple[Message, Event]:
         whatsapp_id=incoming.whatsapp_id,
     )
     db.session.add(message)
-    _touch(conversation, message)
+    touch_conversation(conversation, message)
     db.session.flush()
     event = events.record("new_message", message.user_id, conversation.id, message.to_payload())
     db.session.commit()

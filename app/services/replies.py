@@ -7,7 +7,7 @@ from app.extensions import db
 from app.models import Conversation, Event, Message, User
 from app.realtime import broadcast
 from app.services import events, outbox
-from app.services.messages import _touch as show_in_list
+from app.services.messages import touch_conversation
 from app.timeutil import utcnow
 
 
@@ -67,7 +67,7 @@ def _insert(
         status_at=now,
     )
     db.session.add(message)
-    show_in_list(conversation, message)
+    touch_conversation(conversation, message)
     db.session.flush()
     outbox.enqueue(message)
     event = events.record("new_message", message.user_id, conversation.id, message.to_payload())
