@@ -8,7 +8,9 @@ from app.panel import bp
 
 # socket.io-client comes from npm (package-lock.json pins it) and is served from
 # node_modules so the panel never depends on a CDN.
-SOCKET_IO_CLIENT_DIR = Path(__file__).resolve().parents[2] / "node_modules" / "socket.io-client" / "dist"
+SOCKET_IO_CLIENT_DIR = (
+    Path(__file__).resolve().parents[2] / "node_modules" / "socket.io-client" / "dist"
+)
 SOCKET_IO_CLIENT_FILES = {"socket.io.min.js", "socket.io.min.js.map"}
 
 # Message content is rendered with textContent; this policy is the second line of

@@ -8,8 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
+import requests
 
-from tests.live_server import PASSWORD, LiveServer
+from tests.live_server import PASSWORD, WEBHOOK_SECRET, LiveServer
+from tests.n8n_server import N8nServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -38,10 +40,26 @@ def browser():
         browser.close()
 
 
-@pytest.fixture(scope="module")
-def server():
-    """A live server with one agent (owner), a second agent and an admin."""
-    live = LiveServer().start()
+@pytest.fixture(scope="session")
+def n8n():
+    """A stand-in for n8n's outbound webhook, taking the panel's replies."""
+    with N8nServer() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def server(n8n):
+    """One live server for the browser tests: an agent (owner), a second agent, an admin.
+
+    Tests stay apart by using their own customers (customer_phone()). Replies go to
+    the fake n8n with a single try, so a refused reply turns `failed` at once.
+    """
+    env = {
+        "N8N_OUTBOUND_URL": n8n.url,
+        "OUTBOUND_MAX_ATTEMPTS": "1",
+        "OUTBOUND_BACKOFF_SECONDS": "0.2",
+    }
+    live = LiveServer(env=env).start()
     live.owner_id = live.create_user("owner@example.com", name="Owner Agent")
     live.other_id = live.create_user("other@example.com", name="Other Agent")
     live.admin_id = live.create_user("admin@example.com", role="ADMIN", name="Admin")
@@ -101,6 +119,24 @@ def webhook(server, user_id: int, phone: str, content: str, **extra) -> dict:
     return response.json()["data"]
 
 
+def report_status(server, message_id: str, status: str) -> None:
+    """n8n tells the server what WhatsApp said about a reply."""
+    response = requests.post(
+        server.url + "/api/webhooks/n8n/status",
+        json={"message_id": message_id, "status": status},
+        headers={"X-Webhook-Secret": WEBHOOK_SECRET},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+
+
+def send(page, text: str):
+    """Type a reply and press Enter; returns the locator of its bubble."""
+    page.fill("#reply-input", text)
+    page.press("#reply-input", "Enter")
+    return page.locator(".message-outbound", has=page.locator(".message-text", has_text=text))
+
+
 def open_conversation(page, conversation_id: int) -> None:
     """Click a conversation in the list and wait until it is the open one."""
     page.click(f'.conversation-item[data-conversation-id="{conversation_id}"] button')
@@ -111,7 +147,9 @@ def open_conversation(page, conversation_id: int) -> None:
 
 def wait_connected(page) -> None:
     """Wait until the page's SocketClient reports a live socket."""
-    page.wait_for_function("() => window.socketClient && window.socketClient.getStatus().isConnected")
+    page.wait_for_function(
+        "() => window.socketClient && window.socketClient.getStatus().isConnected"
+    )
 
 
 def screenshot(page, name: str) -> None:

@@ -17,7 +17,9 @@ def test_admin_lands_on_the_admin_view_with_everyones_conversations(server, open
     expect(page.locator("#admin-link")).to_be_visible()
     rows = page.locator("#admin-conversation-table tbody tr")
     for created in (mine, theirs):
-        expect(rows.filter(has=page.locator(f'a[href$="={created["conversationId"]}"]'))).to_have_count(1)
+        expect(
+            rows.filter(has=page.locator(f'a[href$="={created["conversationId"]}"]'))
+        ).to_have_count(1)
 
     wait_connected(page)
     live = webhook(server, server.other_id, customer_phone(), "arrived while watching")

@@ -94,7 +94,9 @@ def test_message_content_is_shown_as_text_and_runs_nothing(server, open_page):
     expect(page.locator(".message-text", has_text=attack)).to_be_visible()
     item = page.locator(f'.conversation-item[data-conversation-id="{first["conversationId"]}"]')
     expect(item.locator(".conversation-preview")).to_have_text(attack)
-    assert page.locator("#message-list img, #conversation-list img, #conversation-list b").count() == 0
+    assert (
+        page.locator("#message-list img, #conversation-list img, #conversation-list b").count() == 0
+    )
     page.reload()
     expect(page.locator(".message-text", has_text=attack)).to_be_visible()
     assert page.locator("img").count() == 0
@@ -112,4 +114,3 @@ def test_turkish_browser_gets_turkish_text_and_can_switch(server, open_page):
     expect(page.locator("#connection-badge")).to_have_text("Connected")
     page.reload()
     expect(page.locator("#conversation-placeholder")).to_have_text("Select a conversation.")
-

@@ -3,20 +3,31 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import open_conversation, screenshot, wait_connected, webhook
+from tests.e2e.conftest import (
+    open_conversation,
+    report_status,
+    screenshot,
+    send,
+    wait_connected,
+    webhook,
+)
 from tests.live_server import LiveServer
 
 CUSTOMERS = [
-    ("Mehmet Demir", "+905321112233", ["Merhaba, siparişim ne zaman gelir?", "Sipariş numaram 48213."]),
+    (
+        "Mehmet Demir",
+        "+905321112233",
+        ["Merhaba, siparişim ne zaman gelir?", "Sipariş numaram 48213."],
+    ),
     ("Zeynep Kaya", "+905449876543", ["İade sürecini başlatmak istiyorum."]),
     ("Can Öztürk", "+905051234567", ["Fatura adresimi değiştirebilir miyim?"]),
 ]
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(n8n):
     """A server of its own, with a small realistic inbox."""
-    live = LiveServer().start()
+    live = LiveServer(env={"N8N_OUTBOUND_URL": n8n.url}).start()
     live.owner_id = live.create_user("ayse@example.com", name="Ayşe Yılmaz")
     live.other_id = live.create_user("burak@example.com", name="Burak Şahin")
     live.admin_id = live.create_user("admin@example.com", role="ADMIN", name="Admin")
@@ -38,14 +49,26 @@ def test_agent_panel(server, open_page):
     for page in (agent, admin):
         open_conversation(page, conversation)
         wait_connected(page)
-    webhook(server, server.owner_id, "+905449876543", "Ürün kutusu açılmadı, etiketi duruyor.",
-            customer_name="Zeynep Kaya")
-    admin.fill("#reply-input", "Merhaba Zeynep Hanım")
+    first = send(agent, "Merhaba Zeynep Hanım, iade talebinizi aldık.")
+    expect(first).to_have_attribute("data-status", "sent")
+    report_status(server, first.get_attribute("data-message-id"), "read")
+    webhook(
+        server,
+        server.owner_id,
+        "+905449876543",
+        "Ürün kutusu açılmadı, etiketi duruyor.",
+        customer_name="Zeynep Kaya",
+    )
+    second = send(agent, "Teşekkürler, kargo kodunu birazdan iletiyorum.")
+    expect(second).to_have_attribute("data-status", "sent")
+    report_status(server, second.get_attribute("data-message-id"), "delivered")
+    admin.fill("#reply-input", "Kargo kodu")
     expect(agent.locator("#typing-indicator")).to_be_visible()
-    expect(agent.locator(".message-inbound")).to_have_count(2)
+    expect(first).to_have_attribute("data-status", "read")
+    expect(second).to_have_attribute("data-status", "delivered")
     expect(agent.locator(".unread-badge")).to_have_count(1)  # Can's conversation only
     expect(agent.locator(".conversation-preview").first).to_have_text(
-        "Ürün kutusu açılmadı, etiketi duruyor."
+        "Teşekkürler, kargo kodunu birazdan iletiyorum."
     )
     screenshot(agent, "agent-panel.png")
 

@@ -42,5 +42,7 @@ def test_other_conversations_missed_during_a_restart_update_the_list(server, ope
     server.restart()
     created = webhook(server, server.owner_id, customer_phone(), "new customer while down")
     item = page.locator(".conversation-item").first
-    expect(item).to_have_attribute("data-conversation-id", str(created["conversationId"]), timeout=20000)
+    expect(item).to_have_attribute(
+        "data-conversation-id", str(created["conversationId"]), timeout=20000
+    )
     expect(item.locator(".unread-badge")).to_have_text("1")

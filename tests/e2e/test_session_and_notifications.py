@@ -69,9 +69,7 @@ def test_toasts_leave_after_four_seconds_even_without_a_socket(open_page):
     expect(toast).to_be_hidden(timeout=6000)
 
 
-def test_a_background_page_shows_a_browser_notification_tagged_with_the_message_id(
-    server, browser
-):
+def test_a_background_page_shows_a_browser_notification_tagged_with_the_message_id(server, browser):
     context = browser.new_context(locale="en-US")
     context.add_init_script(RECORD_NOTIFICATIONS)
     page = context.new_page()
@@ -79,8 +77,9 @@ def test_a_background_page_shows_a_browser_notification_tagged_with_the_message_
         log_in(page, server.url, "owner@example.com")
         wait_connected(page)
         page.evaluate("Object.defineProperty(document, 'hidden', { get: () => true })")
-        created = webhook(server, server.owner_id, customer_phone(), "are you there?",
-                          customer_name="Emre")
+        created = webhook(
+            server, server.owner_id, customer_phone(), "are you there?", customer_name="Emre"
+        )
         page.wait_for_function("() => window.shownNotifications.length === 1")
         shown = page.evaluate(
             "(({ title, options }) => ({ title, ...options }))(window.shownNotifications[0])"

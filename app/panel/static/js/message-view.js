@@ -39,13 +39,9 @@ export class MessageView {
     this.list.replaceChildren();
   }
 
-  has(messageId) {
-    return this.items.has(messageId);
-  }
-
   // Add a message, or merge what is new about one already shown.
   upsert(message) {
-    const item = this.items.get(message.id);
+    const item = this.items.get(message.id) ?? this.adoptLocal(message);
     if (!item) {
       this.add(message.id, { ...message });
       return;
@@ -54,6 +50,23 @@ export class MessageView {
     Object.assign(item.message, rest);
     if (statusMayChange(item.message.status, status)) item.message.status = status;
     this.draw(item);
+  }
+
+  // A reply's new_message event can beat the answer to its POST: it takes over
+  // the pending bubble with the same text rather than drawing the reply twice.
+  adoptLocal(message) {
+    if (message.direction !== 'OUTBOUND') return null;
+    for (const [key, item] of this.items) {
+      const local = item.message;
+      if (local.local && local.status === 'pending' && local.messageContent === message.messageContent) {
+        this.items.delete(key);
+        this.items.set(message.id, item);
+        local.local = false;
+        delete item.el.dataset.clientMessageId;
+        return item;
+      }
+    }
+    return null;
   }
 
   // A reply typed here, shown as pending until the server has it.
