@@ -106,6 +106,15 @@ def test_login_with_bad_input_is_400_naming_the_field(client, body, field):
     assert_error(client.post("/api/auth/login", json=body), 400, field)
 
 
+@pytest.mark.parametrize(
+    "raw",
+    ['{"email": "\\ud800@example.com", "password": "x"}', "[" * 30_000 + "]" * 30_000],
+    ids=["lone-surrogate", "nested-too-deep"],
+)
+def test_login_with_json_python_cannot_take_is_400_not_500(client, raw):
+    assert_error(client.post("/api/auth/login", data=raw, content_type="application/json"), 400)
+
+
 def test_login_with_a_body_that_is_not_json_is_400(client):
     response = client.post("/api/auth/login", data="{oops", content_type="application/json")
     assert_error(response, 400, "body")

@@ -471,6 +471,8 @@ def test_typing_expiry_restarts_with_each_true(quick_room):
         {"messageId": 7},
         {"messageId": None},
         {"messageId": ["msg_x"]},
+        {"messageId": "msg\x00x"},
+        {"messageId": "msg\ud800"},
     ],
     ids=repr,
 )

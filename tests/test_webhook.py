@@ -256,6 +256,38 @@ def test_body_that_is_not_a_json_object_is_400(client, raw):
     assert stored() == (0, 0, 0)
 
 
+@pytest.mark.parametrize(
+    "field", ["customer_name", "customer_phone", "message_content", "message_id"]
+)
+def test_a_lone_surrogate_is_refused_and_nothing_is_stored(post_webhook, owner, field):
+    """A "\\ud800" escape parses in Python but no database can encode it: a 400, not a 500."""
+    assert_error(post_webhook(**webhook_body(owner, **{field: "a\ud800b"})), 400)
+    assert stored() == (0, 0, 0)
+
+
+def test_an_emoji_written_as_a_surrogate_pair_is_stored(client, owner, watchers):
+    raw = (
+        f'{{"user_id": {owner.id}, "customer_name": "Ay\\u015fe", "customer_phone": "+1",'
+        ' "message_content": "\\ud83d\\ude00"}'
+    )
+    response = client.post(
+        URL, data=raw, content_type="application/json", headers={"X-Webhook-Secret": WEBHOOK_SECRET}
+    )
+    assert response.status_code == 201
+    (payload,) = received(watchers["owner"])["new_message"]
+    assert (payload["messageContent"], payload["customerName"]) == ("\U0001f600", "Ayşe")
+
+
+def test_json_nested_past_the_recursion_limit_is_400(client):
+    response = client.post(
+        URL,
+        data="[" * 30_000 + "]" * 30_000,
+        content_type="application/json",
+        headers={"X-Webhook-Secret": WEBHOOK_SECRET},
+    )
+    assert_error(response, 400, "body")
+
+
 def test_user_id_as_a_numeric_string_is_accepted(post_webhook, owner):
     assert post_webhook(**webhook_body(owner, user_id=str(owner.id))).status_code == 201
 

@@ -176,11 +176,25 @@ def typing(connection: Connection, data) -> None:
         broadcast.typing(conversation_id, connection.user_id, is_typing, skip_sid=request.sid)
 
 
+def _comparable_text(value) -> bool:
+    """A non-empty string the database can compare; no message id is anything else.
+
+    PostgreSQL refuses NUL in text, and a lone surrogate ("\\ud800" in the JSON)
+    cannot be encoded for any database.
+    """
+    if not isinstance(value, str) or not value.strip() or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @client_event("mark_read")
 def mark_read(connection: Connection, data) -> None:
     """Mark a message read (owner or admin)."""
     message_id = data.get("messageId") if isinstance(data, dict) else None
-    # NUL: PostgreSQL cannot compare it in text; no message id contains one.
-    if not isinstance(message_id, str) or not message_id.strip() or "\x00" in message_id:
+    if not _comparable_text(message_id):
         raise Refused("Invalid messageId")
     messages.mark_read(message_id, _current_user(connection))
