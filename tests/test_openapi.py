@@ -13,7 +13,6 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import create_app
 from app.api import openapi_spec
 from app.errors import ValidationError
 from app.extensions import db
@@ -21,8 +20,8 @@ from app.services import auth as auth_service
 from app.services.users import create_user
 from app.webhooks import payloads
 from app.webhooks.verification import SECRET_HEADER
-from tests import services
 from tests.conftest import PASSWORD, WEBHOOK_SECRET, webhook_body
+from tests.module_app import fresh_app
 from tests.reliability_figures import record
 
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -91,19 +90,10 @@ def test_user_id_pattern_is_what_the_webhook_accepts(value):
     assert bool(re.search(openapi_spec.USER_ID_DIGITS, value)) == server_accepts
 
 
-def _database_uri() -> str:
-    if __import__("os").environ.get("TEST_DATABASE") == "postgres":
-        url = services.create_postgres_database()
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    return "sqlite://"
-
-
 @pytest.fixture(scope="module")
 def seeded():
     """An app with an admin, an agent, and a few messages, for the whole module."""
-    app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": _database_uri()})
-    with app.app_context():
-        db.create_all()
+    with fresh_app() as app:
         admin = create_user("schema-admin@example.com", PASSWORD, "ADMIN")
         agent = create_user("schema-agent@example.com", PASSWORD, "USER")
         client = app.test_client()
@@ -114,11 +104,6 @@ def seeded():
             )
         app.seed = {"admin": admin, "agent": agent}
         yield app
-        url = str(db.engine.url)
-        db.session.remove()
-        db.engine.dispose()
-    if url.startswith("postgresql"):
-        services.drop_postgres_database(url.replace("+psycopg", ""))
 
 
 class FreshCredentials:
