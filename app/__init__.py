@@ -115,9 +115,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from app.body_limit import refuse_oversized_chunked_body
     from app.errors import register_error_handlers
 
     register_error_handlers(app)
+    app.before_request(refuse_oversized_chunked_body)
 
 
 def register_commands(app: Flask) -> None:

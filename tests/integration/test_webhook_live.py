@@ -1,5 +1,6 @@
 """The webhook on a real server: racing duplicates, and PostgreSQL going away mid-flight."""
 
+import json
 import socket
 import threading
 import uuid
@@ -10,7 +11,7 @@ import requests
 
 from tests import services
 from tests.clients import PyClient
-from tests.live_server import LiveServer
+from tests.live_server import WEBHOOK_SECRET, LiveServer
 
 RACERS = 12
 
@@ -89,6 +90,38 @@ def test_different_messages_of_a_new_customer_racing_make_one_conversation(serve
     assert [r.status_code for r in responses] == [201] * RACERS, [r.text for r in responses]
     assert len({r.json()["data"]["conversationId"] for r in responses}) == 1
     assert len({r.json()["data"]["id"] for r in responses}) == RACERS
+
+
+def post_chunked(server, payload: dict) -> requests.Response:
+    """POST with Transfer-Encoding: chunked (no Content-Length), as streaming clients do."""
+    raw = json.dumps(payload).encode()
+    chunks = (raw[i : i + 8192] for i in range(0, len(raw), 8192))
+    return requests.post(
+        server.url + "/api/webhooks/n8n/message",
+        data=chunks,
+        headers={"X-Webhook-Secret": WEBHOOK_SECRET, "Content-Type": "application/json"},
+        timeout=10,
+    )
+
+
+def test_a_chunked_body_over_64_kib_is_413_not_truncated(server):
+    content = f"chunked {uuid.uuid4().hex} " + "x" * 70_000
+    response = post_chunked(server, body(server, content))
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]["code"] == "payload_too_large"
+    # A body padded past the limit with whitespace must not be accepted as its prefix.
+    padded = json.dumps(body(server, "padded")).encode() + b" " * 70_000
+    response = requests.post(
+        server.url + "/api/webhooks/n8n/message",
+        data=iter([padded]),
+        headers={"X-Webhook-Secret": WEBHOOK_SECRET, "Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert response.status_code == 413
+    assert not [c for c in stored_contents(server) if c.startswith("chunked") or c == "padded"]
+
+    small = post_chunked(server, body(server, "chunked and small"))
+    assert small.status_code == 201
 
 
 def test_a_poller_of_the_event_log_misses_nothing_during_concurrent_writes(server):
