@@ -20,9 +20,9 @@ _emails = itertools.count(1)
 
 
 def _database_url() -> str | None:
-    """TEST_DATABASE=postgres runs the unit tests on a fresh PostgreSQL database."""
+    """TEST_DATABASE=postgres runs the unit tests on PostgreSQL (emptied after each test)."""
     if os.environ.get("TEST_DATABASE") == "postgres":
-        return services.create_postgres_database()
+        return services.reused_postgres_database()
     return None
 
 
@@ -40,7 +40,7 @@ def app():
         db.session.remove()
         db.engine.dispose()
     if url:
-        services.drop_postgres_database(url)
+        services.empty_postgres_database(url, [t.name for t in reversed(db.metadata.sorted_tables)])
 
 
 @pytest.fixture
