@@ -8,18 +8,24 @@ cut, so REST keeps working while the socket cannot connect.
 
 import re
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import customer_phone, log_in, open_conversation, wait_connected, webhook
 
 
-def advance_until(page, condition: str, step_ms: int, steps: int = 20) -> None:
-    """Fast-forward the page's clock step by step until the JS condition holds."""
+def advance_until(page, condition: str, step_ms: int, real_ms: int = 1000, steps: int = 20):
+    """Fast-forward the page's clock step by step until the JS condition holds.
+
+    Before each step the page gets real_ms of real time, for the network.
+    """
     for _ in range(steps):
-        if page.evaluate(condition):
+        try:
+            page.wait_for_function(f"() => {condition}", timeout=real_ms)
             return
-        page.clock.fast_forward(step_ms)
-    assert page.evaluate(condition), f"never true: {condition}"
+        except PlaywrightTimeoutError:
+            page.clock.fast_forward(step_ms)
+    raise AssertionError(f"never true: {condition}")
 
 
 def test_polls_events_after_five_failed_reconnects_and_retries_the_socket(server, browser):
@@ -48,7 +54,7 @@ def test_polls_events_after_five_failed_reconnects_and_retries_the_socket(server
 
         sockets_blocked = True
         page.evaluate("window.socketClient.socket.io.engine.close()")
-        advance_until(page, "window.socketClient.state === 'polling'", step_ms=26000)
+        advance_until(page, "window.socketClient.state === 'polling'", step_ms=26000, real_ms=200)
         badge = page.locator("#connection-badge")
         expect(badge).to_have_attribute("data-state", "polling")
         assert page.evaluate("window.socketClient.getStatus().isConnected") is False

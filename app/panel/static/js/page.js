@@ -35,17 +35,18 @@ async function logOut() {
 }
 
 // The page's SocketClient (also window.socketClient, as the seed's pages expect),
-// with the header badge following its state.
+// with the header badge following its state and a toast when it drops or returns.
 export function createSocketClient() {
   const client = new SocketClient();
   window.socketClient = client;
   const badge = document.getElementById('connection-badge');
   const show = () => {
-    const state = client.state === 'disconnected' ? 'reconnecting' : client.state;
-    badge.dataset.state = state;
-    badge.textContent = t(`connection.${state}`);
+    badge.dataset.state = client.state;
+    badge.textContent = t(`connection.${client.state}`);
   };
   client.on('state', show);
+  client.on('reconnected', () => client.showNotification(t('notify.reconnected'), 'success'));
+  client.on('polling', () => client.showNotification(t('notify.connectionError'), 'error'));
   document.addEventListener('languagechange', show);
   show();
   return client;
