@@ -152,7 +152,18 @@ def wait_connected(page) -> None:
     )
 
 
-def screenshot(page, name: str) -> None:
-    """Save a screenshot under docs/screenshots/ (shown in the README)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name))
+@pytest.fixture
+def screenshot(tmp_path):
+    """screenshot(page, name): save a screenshot of the page.
+
+    With UPDATE_SCREENSHOTS=1 it goes to docs/screenshots/ (shown in the README);
+    otherwise to the test's temporary directory, so a test run leaves the
+    committed pictures alone.
+    """
+    folder = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
+
+    def take(page, name: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / name))
+
+    return take

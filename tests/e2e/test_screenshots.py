@@ -1,4 +1,8 @@
-"""Screenshots of the agent panel and the admin view for the README (docs/screenshots/)."""
+"""Screenshots of the agent panel and the admin view for the README (docs/screenshots/).
+
+Refresh the committed pictures with:
+UPDATE_SCREENSHOTS=1 scripts/test.sh tests/e2e/test_screenshots.py
+"""
 
 import pytest
 from playwright.sync_api import expect
@@ -6,7 +10,6 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import (
     open_conversation,
     report_status,
-    screenshot,
     send,
     wait_connected,
     webhook,
@@ -42,7 +45,7 @@ def server(n8n):
     live.close()
 
 
-def test_agent_panel(server, open_page):
+def test_agent_panel(server, open_page, screenshot):
     agent = open_page("ayse@example.com")
     admin = open_page("admin@example.com", path="/client")
     conversation = server.conversations["Zeynep Kaya"]
@@ -73,7 +76,7 @@ def test_agent_panel(server, open_page):
     screenshot(agent, "agent-panel.png")
 
 
-def test_admin_view(server, open_page):
+def test_admin_view(server, open_page, screenshot):
     agent = open_page("ayse@example.com")
     wait_connected(agent)
     admin = open_page("admin@example.com", path="/admin")
