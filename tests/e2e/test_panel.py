@@ -114,3 +114,23 @@ def test_turkish_browser_gets_turkish_text_and_can_switch(server, open_page):
     expect(page.locator("#connection-badge")).to_have_text("Connected")
     page.reload()
     expect(page.locator("#conversation-placeholder")).to_have_text("Select a conversation.")
+
+
+def test_resync_required_reloads_the_conversation_and_the_list_through_rest(server, open_page):
+    phone = customer_phone()
+    first = webhook(server, server.owner_id, phone, "seen live")
+    page = open_page("owner@example.com")
+    open_conversation(page, first["conversationId"])
+    wait_connected(page)
+    page.evaluate("window.socketClient.disconnect()")
+    webhook(server, server.owner_id, phone, "missed while away")
+    expect(page.locator(".message-text", has_text="missed while away")).to_have_count(0)
+
+    # What the page does when the server answers a resume with resync_required.
+    page.evaluate("window.socketClient.trigger('resync_required', {})")
+    expect(page.locator(".message-text", has_text="missed while away")).to_have_count(1)
+    item = page.locator(f'.conversation-item[data-conversation-id="{first["conversationId"]}"]')
+    expect(item.locator(".conversation-preview")).to_have_text("missed while away")
+    # Without a socket, opening marks read through PATCH /api/messages/<id>/read.
+    expect(page.locator('.message-inbound[data-read="false"]')).to_have_count(0)
+    expect(item.locator(".unread-badge")).to_have_count(0)

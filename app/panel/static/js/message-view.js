@@ -9,7 +9,7 @@ const STATUS_MARK = { pending: '🕓', sent: '✓', delivered: '✓✓', read: '
 
 // Whether a reply's status may change from current to next: never backwards,
 // `failed` only over pending/sent, and anything over `failed` (a retry).
-export function statusMayChange(current, next) {
+function statusMayChange(current, next) {
   if (!next || current === next) return false;
   if (!current || current === 'failed') return true;
   if (next === 'failed') return current === 'pending' || current === 'sent';
