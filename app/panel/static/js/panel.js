@@ -128,7 +128,9 @@ class AgentPanel {
       this.client
         .markAsRead(id)
         .then((result) => {
-          if (!result?.error) this.view.markRead(id);
+          if (result?.error) return;
+          this.view.markRead(id);
+          this.refreshList(); // the badge; without a socket no message_read event comes
         })
         .catch((error) => console.warn('Marking a message read failed', error))
         .finally(() => this.marking.delete(id));
