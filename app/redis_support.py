@@ -54,8 +54,9 @@ def logical_db(url: str) -> int:
 class OutageLog:
     """Logs the first failure of an outage and the recovery, nothing in between."""
 
-    def __init__(self, what: str):
+    def __init__(self, what: str, dependency: str = "redis"):
         self.what = what
+        self.dependency = dependency
         self._lock = threading.Lock()
         self.down = False
 
@@ -63,10 +64,10 @@ class OutageLog:
         with self._lock:
             first, self.down = not self.down, True
         if first:
-            log.warning("redis unavailable for %s: %s", self.what, exc)
+            log.warning("%s unavailable for %s: %s", self.dependency, self.what, exc)
 
     def succeeded(self) -> None:
         with self._lock:
             recovered, self.down = self.down, False
         if recovered:
-            log.warning("redis available again for %s", self.what)
+            log.warning("%s available again for %s", self.dependency, self.what)

@@ -115,6 +115,16 @@ def test_a_held_ledger_forgets_nothing_until_released():
     assert ledger.floor(time.monotonic(), baseline=0) >= 2
 
 
+def test_a_held_ledger_still_stays_within_its_size_limit():
+    ledger = DeliveryLedger()
+    ledger.MAX_ENTRIES = 3
+    ledger.hold()
+    for event_id in range(1, 6):
+        ledger.claim(event_id)
+    assert [ledger.claim(i) for i in (5, 4, 3)] == [False, False, False]
+    assert ledger.claim(1)  # forgotten to keep memory bounded
+
+
 # Recovery from the event log.
 
 

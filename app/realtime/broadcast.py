@@ -27,8 +27,9 @@ def rooms_for(event: Event) -> list[str]:
 def publish(event: Event) -> None:
     """Emit a committed durable event to everyone who may see it.
 
-    A lost emit (Redis down) is not fatal: the event is in the log, and clients
-    get it on their next reconnect or poll.
+    A lost emit is not fatal: the event is in the log, so clients get it on their
+    next reconnect or poll, and with Redis the message queue re-sends what an
+    outage kept from other processes (app/realtime/message_queue.py).
     """
     try:
         socketio.emit(event.name, event.data, to=rooms_for(event))
@@ -37,8 +38,12 @@ def publish(event: Event) -> None:
 
 
 def to_socket(sid: str, name: str, data: dict) -> None:
-    """Emit to one socket (replay, refusals)."""
-    socketio.emit(name, data, to=sid)
+    """Emit to one socket of this process (replay, refusals).
+
+    Not through the message queue: no other process has the socket, and a
+    reconnect storm's replays would otherwise flood Redis and every process.
+    """
+    socketio.emit(name, data, to=sid, ignore_queue=True)
 
 
 def typing(conversation_id: int, user_id: int, is_typing: bool, skip_sid: str | None) -> None:

@@ -77,6 +77,7 @@ class RecoveringRedisManager(socketio.PubSubManager):
         self._held: deque = deque(maxlen=self.MAX_HELD)
         self._publish_paused_until = 0.0
         self._outage = OutageLog("the Socket.IO message queue")
+        self._database_outage = OutageLog("the message queue's recovery", "the database")
         self._pubsub = None
         self._baseline = 0
         self._pending_floor: int | None = None  # set from a break until its recovery is done
@@ -212,9 +213,10 @@ class RecoveringRedisManager(socketio.PubSubManager):
         limit = self.app.config["EVENT_REPLAY_LIMIT"]
         try:
             missed = recovery.missed_events(self.app, floor, self.ledger, limit)
-        except Exception:
-            log.exception("recovery from the event log failed; retrying")
+        except Exception as exc:  # the database is down: retried on the next message or second
+            self._database_outage.failed(exc)
             return
+        self._database_outage.succeeded()
         self._pending_floor = None
         self.ledger.release()
         self._emit_locally(missed, limit)
@@ -236,10 +238,13 @@ class RecoveringRedisManager(socketio.PubSubManager):
         """Run a database read, waiting out a database outage."""
         while True:
             try:
-                return query(*args)
-            except Exception:
-                log.exception("database unavailable for the message queue; retrying")
+                result = query(*args)
+            except Exception as exc:
+                self._database_outage.failed(exc)
                 time.sleep(self.RESUBSCRIBE_SECONDS * 4)
+                continue
+            self._database_outage.succeeded()
+            return result
 
 
 def manager_for(app: Flask) -> RecoveringRedisManager | None:

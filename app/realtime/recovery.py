@@ -32,6 +32,9 @@ class DeliveryLedger:
     """
 
     RETENTION_SECONDS = 300.0
+    # Past this many ids the oldest go even during an outage: memory stays
+    # bounded, at worst a client drops a repeated eventId.
+    MAX_ENTRIES = 200_000
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -50,12 +53,10 @@ class DeliveryLedger:
             return True
 
     def _prune(self, now: float) -> None:
-        if self._holds:
-            return
-        cutoff = now - self.RETENTION_SECONDS
+        cutoff = float("-inf") if self._holds else now - self.RETENTION_SECONDS
         while self._delivered:
             event_id, at = next(iter(self._delivered.items()))
-            if at > cutoff:
+            if at > cutoff and len(self._delivered) <= self.MAX_ENTRIES:
                 return
             del self._delivered[event_id]
             self._forgotten_up_to = max(self._forgotten_up_to, event_id)
