@@ -137,6 +137,18 @@ def send(page, text: str):
     return page.locator(".message-outbound", has=page.locator(".message-text", has_text=text))
 
 
+def phone_of(server, conversation_id: int) -> str:
+    """The customer phone of a conversation, read as its owner."""
+    token = server.login("owner@example.com")["accessToken"]
+    conversations = server.get("/api/conversations", token).json()
+    return next(c["customerPhone"] for c in conversations if c["id"] == conversation_id)
+
+
+def messages_reading(page, text: str):
+    """The open conversation's messages whose text is exactly `text`."""
+    return page.locator("#message-list").get_by_text(text, exact=True)
+
+
 def open_conversation(page, conversation_id: int) -> None:
     """Click a conversation in the list and wait until it is the open one."""
     page.click(f'.conversation-item[data-conversation-id="{conversation_id}"] button')

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import (
     customer_phone,
     open_conversation,
+    phone_of,
     wait_connected,
     webhook,
 )
@@ -74,12 +75,6 @@ def test_list_reorders_live_with_unread_badges_and_opening_marks_read(server, op
     token = server.login("owner@example.com")["accessToken"]
     listed = server.get("/api/conversations", token).json()
     assert next(c for c in listed if c["id"] == older["conversationId"])["unreadCount"] == 0
-
-
-def phone_of(server, conversation_id: int) -> str:
-    token = server.login("owner@example.com")["accessToken"]
-    conversations = server.get("/api/conversations", token).json()
-    return next(c["customerPhone"] for c in conversations if c["id"] == conversation_id)
 
 
 def test_message_content_is_shown_as_text_and_runs_nothing(server, open_page):

@@ -2,7 +2,14 @@
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import customer_phone, log_in, open_conversation, wait_connected, webhook
+from tests.e2e.conftest import (
+    customer_phone,
+    log_in,
+    open_conversation,
+    phone_of,
+    wait_connected,
+    webhook,
+)
 
 # A stand-in for the browser's Notification that records what the page shows.
 RECORD_NOTIFICATIONS = """
@@ -93,9 +100,3 @@ def test_a_background_page_shows_a_browser_notification_tagged_with_the_message_
         )
     finally:
         context.close()
-
-
-def phone_of(server, conversation_id: int) -> str:
-    token = server.login("owner@example.com")["accessToken"]
-    conversations = server.get("/api/conversations", token).json()
-    return next(c["customerPhone"] for c in conversations if c["id"] == conversation_id)
