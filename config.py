@@ -50,6 +50,8 @@ class Config:
     JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY") or _instance_secret("jwt_secret_key")
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # "0" skips the certificate check of a rediss:// URL (Heroku Redis signs its own).
+    REDIS_TLS_VERIFY = os.environ.get("REDIS_TLS_VERIFY", "1") != "0"
     FRONTEND_URL = os.environ.get("FRONTEND_URL", "")
     N8N_WEBHOOK_SECRET = os.environ.get("N8N_WEBHOOK_SECRET", "")
     N8N_OUTBOUND_URL = os.environ.get("N8N_OUTBOUND_URL", "")
@@ -60,6 +62,8 @@ class Config:
     OUTBOUND_IN_WEB = os.environ.get("OUTBOUND_IN_WEB", "1") != "0"
     WEBHOOK_REQUIRE_SIGNATURE = os.environ.get("WEBHOOK_REQUIRE_SIGNATURE") == "1"
     PORT = _int("PORT", 5000)
+    # How many proxies in front add X-Forwarded-* (1 behind nginx or Heroku's router).
+    TRUSTED_PROXY_HOPS = _int("TRUSTED_PROXY_HOPS", 0)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     ACCESS_LOG_LEVEL = os.environ.get("ACCESS_LOG_LEVEL", "WARNING")
 

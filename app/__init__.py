@@ -16,12 +16,28 @@ def create_app(config_name: str | dict | None = None) -> Flask:
     load_config(app, config_name)
     os.makedirs(app.instance_path, exist_ok=True)
     register_extensions(app)
+    trust_proxies(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     configure_logging(app)
     start_background_senders(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_HOPS proxies (nginx, Heroku's router), read the client's
+    address, scheme and host from their X-Forwarded-* headers.
+
+    Otherwise every request seems to come from the proxy, and the per-address
+    login limit would lock out everyone at once. Wraps Socket.IO's middleware
+    too, so handshakes see the same client.
+    """
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def configure_logging(app: Flask) -> None:

@@ -20,7 +20,12 @@ COMMAND_TIMEOUT = 2.0  # seconds to wait for a reply
 ERRORS = (redis.exceptions.RedisError, OSError)
 
 
-def command_client(url: str) -> redis.Redis:
+def _tls_options(url: str, verify_tls: bool) -> dict:
+    """rediss:// without certificate checks when asked (Heroku Redis signs its own)."""
+    return {"ssl_cert_reqs": None} if url.startswith("rediss://") and not verify_tls else {}
+
+
+def command_client(url: str, verify_tls: bool = True) -> redis.Redis:
     """A client for commands: one immediate retry, which replaces a pooled
     connection that a Redis restart closed."""
     return redis.Redis.from_url(
@@ -28,10 +33,11 @@ def command_client(url: str) -> redis.Redis:
         socket_connect_timeout=CONNECT_TIMEOUT,
         socket_timeout=COMMAND_TIMEOUT,
         retry=Retry(NoBackoff(), 1),
+        **_tls_options(url, verify_tls),
     )
 
 
-def subscriber_client(url: str) -> redis.Redis:
+def subscriber_client(url: str, verify_tls: bool = True) -> redis.Redis:
     """A client for a pub/sub listener: no retry at all.
 
     With retries, redis-py reconnects and re-subscribes silently, and whatever
@@ -43,6 +49,7 @@ def subscriber_client(url: str) -> redis.Redis:
         socket_connect_timeout=CONNECT_TIMEOUT,
         socket_timeout=COMMAND_TIMEOUT,
         retry=Retry(NoBackoff(), 0),
+        **_tls_options(url, verify_tls),
     )
 
 

@@ -24,7 +24,7 @@ class SharedState:
         self.connections = ConnectionRegistry()
         self.housekeeping_started = False
         url, typing_timeout = config["REDIS_URL"], config["TYPING_TIMEOUT_SECONDS"]
-        self.redis = command_client(url) if url else None
+        self.redis = command_client(url, config["REDIS_TLS_VERIFY"]) if url else None
         if self.redis is None:
             self.typing = TypingTracker(typing_timeout)
             self.login_failures = LocalWindowCounter()

@@ -14,6 +14,7 @@ from app import create_app
 from app.extensions import db
 from app.realtime.message_queue import RecoveringRedisManager, channel_for, durable_event_id
 from app.realtime.recovery import DeliveryLedger, missed_events
+from app.redis_support import command_client
 from app.services.users import create_user
 from tests.conftest import PASSWORD, WEBHOOK_SECRET, webhook_body
 from tests.private_redis import PrivateRedis
@@ -80,6 +81,15 @@ def test_each_logical_database_gets_its_own_channel():
     assert channel_for("redis://h:6379") == "flask-socketio"
     assert channel_for("redis://h:6379/0") == "flask-socketio"
     assert channel_for("rediss://u:p@h:6380/3") == "flask-socketio-db3"
+
+
+def test_rediss_certificate_checks_can_be_skipped_for_heroku_redis():
+    checked = command_client("rediss://u:p@redis.example:6380/0")
+    unchecked = command_client("rediss://u:p@redis.example:6380/0", verify_tls=False)
+    plain = command_client("redis://redis.example:6379/0", verify_tls=False)
+    assert "ssl_cert_reqs" not in checked.connection_pool.connection_kwargs  # redis-py: required
+    assert unchecked.connection_pool.connection_kwargs["ssl_cert_reqs"] is None
+    assert "ssl_cert_reqs" not in plain.connection_pool.connection_kwargs
 
 
 # The ledger.

@@ -70,9 +70,10 @@ class RecoveringRedisManager(socketio.PubSubManager):
         super().__init__(channel=channel or channel_for(url))
         self.url = url
         self.app = app
+        self.verify_tls = app.config["REDIS_TLS_VERIFY"]
         self.ledger = recovery.DeliveryLedger()
         self.on_reconnect: list = []  # callables run after each re-subscription
-        self._publisher = command_client(url)
+        self._publisher = command_client(url, self.verify_tls)
         self._publish_lock = threading.Lock()
         self._held: deque = deque(maxlen=self.MAX_HELD)
         self._publish_paused_until = 0.0
@@ -158,7 +159,7 @@ class RecoveringRedisManager(socketio.PubSubManager):
         """A new subscription, confirmed by Redis before anything is read from the log."""
         if self._pubsub is not None:
             self._pubsub.close()
-        self._pubsub = pubsub = subscriber_client(self.url).pubsub()
+        self._pubsub = pubsub = subscriber_client(self.url, self.verify_tls).pubsub()
         pubsub.subscribe(self.channel)
         deadline = time.monotonic() + self.DEAD_AFTER_SECONDS
         while time.monotonic() < deadline:
