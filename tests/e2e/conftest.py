@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import expect, sync_playwright
 
+from tests import services
 from tests.live_server import PASSWORD, WEBHOOK_SECRET, LiveServer
 from tests.n8n_server import N8nServer
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,14 +27,13 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 _phones = itertools.count(1)
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
-
 
 @pytest.fixture(scope="session")
 def browser():
-    """One headless Chromium for the whole run."""
-    with playwright_api.sync_playwright() as playwright:
+    """One headless Chromium for the whole run (skipped, or failed in CI, without one)."""
+    if not Path(CHROMIUM).exists():
+        services.unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
@@ -152,7 +151,7 @@ def messages_reading(page, text: str):
 def open_conversation(page, conversation_id: int) -> None:
     """Click a conversation in the list and wait until it is the open one."""
     page.click(f'.conversation-item[data-conversation-id="{conversation_id}"] button')
-    playwright_api.expect(page.locator("#conversation")).to_have_attribute(
+    expect(page.locator("#conversation")).to_have_attribute(
         "data-conversation-id", str(conversation_id)
     )
 
