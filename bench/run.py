@@ -264,6 +264,15 @@ def main(argv=None):
     markdown, image = report.write(results, out_dir)
     print(f"wrote {markdown} and {image} in {results['elapsed_s']} s", flush=True)
     print(f"raw results: {suite.raw_dir}", flush=True)
+    failed = [
+        f"{target} {workload}"
+        for target, workloads in results["targets"].items()
+        for workload, result in workloads.items()
+        if "error" in result
+    ]
+    if failed:
+        print(f"failed: {', '.join(failed)}", flush=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
