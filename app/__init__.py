@@ -77,6 +77,7 @@ def register_extensions(app: Flask) -> None:
     from app import security  # noqa: F401  (registers the JWT callbacks)
     from app.realtime import handlers  # noqa: F401  (registers the socket handlers)
     from app.realtime.message_queue import manager_for
+    from app.realtime.transport_limits import guard_transport
     from app.state import init_state
 
     db.init_app(app)
@@ -99,6 +100,7 @@ def register_extensions(app: Flask) -> None:
     # Handle one socket's events in the order they arrive (a typing true/false
     # pair must not swap); Engine.IO has its own switch for this.
     socketio.server.eio.async_handlers = False
+    guard_transport(app)
     init_state(app)
     _tune_sqlite(app)
 

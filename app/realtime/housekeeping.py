@@ -1,4 +1,5 @@
-"""The background loop of a serving process: typing expiry, presence refresh, token sweep.
+"""The background loop of a serving process: typing expiry, slow consumers, presence
+refresh, token sweep.
 
 Started by the first socket connect, so `flask` commands (which import the
 app too) never run it.
@@ -8,7 +9,7 @@ import logging
 import time
 
 from app.extensions import socketio
-from app.realtime import broadcast, token_sweep
+from app.realtime import broadcast, token_sweep, transport_limits
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ def _run(app, shared) -> None:
         socketio.sleep(TICK_SECONDS)
         try:
             expire_typing(shared)
+            transport_limits.cut_slow_consumers(app.config["SOCKET_MAX_BACKLOG_BYTES"])
             # Presence paces itself: a refresh every ttl/4 s, a retry after an outage.
             shared.presence.tick()
             # Last: it reads the database, and a database outage must not stop the rest.

@@ -1,0 +1,237 @@
+"""Bounds on what one client's transport can cost the server: message size, blocked writes,
+and packets waiting for a client that does not read.
+
+Engine.IO (with gevent-websocket) leaves four gaps that a hostile client can use:
+- it compares a websocket message with max_http_buffer_size only after
+  gevent-websocket has read the whole message into memory, however long;
+- refusing an oversized polling POST, it waits for the session's queue to
+  drain, which hangs that request for good unless the client is polling;
+- its websocket writer blocks in sendall() for as long as the client does not read;
+- meanwhile every emit to that client waits in an unbounded per-socket queue.
+
+GuardedWebSocket, installed as Engine.IO's websocket adapter, refuses a message
+as soon as a frame header announces more than max_http_buffer_size in total
+(before reading the payload) and closes a connection whose write stays blocked
+for SOCKET_SEND_TIMEOUT_SECONDS. PollingBodyLimit ends an oversized polling
+session without waiting. cut_slow_consumers(), run by the housekeeping loop,
+disconnects any socket (websocket or polling) with more than
+SOCKET_MAX_BACKLOG_BYTES queued, and frees that queue at once.
+"""
+
+import logging
+import socket
+import struct
+from urllib.parse import parse_qs
+
+from engineio import packet
+
+from app.extensions import socketio
+
+log = logging.getLogger(__name__)
+
+CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_MESSAGE_TOO_BIG = 1009
+_BACKLOG_CHECK_FROM = 16  # packets; below this a queue is not worth measuring
+
+# Engine.IO sid -> the guarded websocket carrying it, to abort a stuck transport.
+_open_websockets: dict = {}
+
+
+class MessageTooBig(OSError):
+    """A websocket message announced past the size limit; the connection is closed."""
+
+
+def guard_transport(app) -> None:
+    """Install the polling body check, and GuardedWebSocket under gevent-websocket."""
+    app.wsgi_app = PollingBodyLimit(app.wsgi_app)
+    eio = socketio.server.eio
+    if eio.async_mode != "gevent":
+        return
+    from engineio.async_drivers import gevent as driver
+
+    if driver.SimpleWebSocketWSGI is not None:  # gevent without gevent-websocket
+        return
+    adapter = type(
+        "GuardedWebSocket",
+        (_GuardedWebSocket, driver.WebSocketWSGI),
+        {"send_timeout": app.config["SOCKET_SEND_TIMEOUT_SECONDS"]},
+    )
+    # Engine.IO looks its websocket adapter up in this per-server table.
+    eio._async = {**eio._async, "websocket": adapter}
+
+
+class PollingBodyLimit:
+    """WSGI middleware: an Engine.IO polling POST over the size limit ends its session.
+
+    Engine.IO refuses such a POST too, but then closes the session waiting for
+    its queue to drain, which never happens unless the client is polling at
+    that moment: the request would hang for good, one greenlet per attempt.
+    """
+
+    def __init__(self, wsgi_app, path: str = "/socket.io/"):
+        self.wsgi_app = wsgi_app
+        self.path = path
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO", "").startswith(
+            self.path
+        ):
+            eio = socketio.server.eio
+            if _content_length(environ) > eio.max_http_buffer_size:
+                sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [""])[0]
+                if sid in eio.sockets:
+                    log.info("closing polling session %s: body over the limit", sid)
+                    _drop(eio, sid, eio.sockets[sid])
+                start_response("413 Request Entity Too Large", [("Content-Type", "text/plain")])
+                return [b"Payload too large"]
+        return self.wsgi_app(environ, start_response)
+
+
+def _content_length(environ) -> int:
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+class _GuardedWebSocket:
+    """Mixed into engineio's gevent WebSocketWSGI: bounded reads, deadlined writes."""
+
+    send_timeout = 30.0
+
+    def __init__(self, handler, server):
+        super().__init__(handler, server)
+        self.max_message_bytes = server.max_http_buffer_size
+        self.message_bytes = 0
+        self.eio_sid = getattr(getattr(handler, "__self__", None), "sid", None)
+
+    def __call__(self, environ, start_response):
+        websocket = environ["wsgi.websocket"]
+        websocket.raw_read = self._bounded(websocket, websocket.raw_read)
+        websocket.raw_write = self._deadlined(websocket, websocket.raw_write)
+        _open_websockets[self.eio_sid] = websocket
+        try:
+            return super().__call__(environ, start_response)
+        finally:
+            _open_websockets.pop(self.eio_sid, None)
+
+    def wait(self):
+        """The next message (None once closed); its size budget starts afresh.
+
+        A message Engine.IO cannot decode (empty, not a packet, JSON nested too
+        deep) would raise outside Engine.IO's error handling and leave the
+        socket half-open until its ping timeout: it closes the connection here.
+        """
+        self.message_bytes = 0
+        message = super().wait()
+        if message is not None and not _decodable(message):
+            log.info("closing websocket %s: not an Engine.IO packet", self.eio_sid)
+            close_with(self._sock, CLOSE_PROTOCOL_ERROR, b"Not an Engine.IO packet")
+            return None
+        return message
+
+    def _bounded(self, websocket, read):
+        def read_payload(length: int) -> bytes:
+            # Called with a frame's announced length, before any of it is read.
+            self.message_bytes += length
+            if self.message_bytes > self.max_message_bytes:
+                log.info(
+                    "closing websocket %s: message over %d bytes",
+                    self.eio_sid,
+                    self.max_message_bytes,
+                )
+                close_with(websocket, CLOSE_MESSAGE_TOO_BIG, b"Message too big")
+                raise MessageTooBig(self.message_bytes)
+            return read(length)
+
+        return read_payload
+
+    def _deadlined(self, websocket, write):
+        import gevent
+
+        def write_with_deadline(data: bytes) -> None:
+            try:
+                with gevent.Timeout(self.send_timeout):
+                    write(data)
+            except gevent.Timeout:
+                log.info(
+                    "closing websocket %s: a write blocked %ss", self.eio_sid, self.send_timeout
+                )
+                abort(websocket)
+                raise OSError("websocket write timed out") from None
+
+        return write_with_deadline
+
+
+def _decodable(message) -> bool:
+    try:
+        packet.Packet(encoded_packet=message)
+    except Exception:  # ValueError, binascii.Error, RecursionError...
+        return False
+    return True
+
+
+def close_with(websocket, code: int, reason: bytes) -> None:
+    """Send a close frame with this status and mark the websocket closed.
+
+    gevent-websocket's own close() leaves the status code out of the frame.
+    """
+    payload = struct.pack("!H", code) + reason
+    try:
+        websocket.send_frame(payload, websocket.OPCODE_CLOSE)
+    except OSError:
+        pass  # the connection is going anyway
+    websocket.closed = True
+
+
+def abort(websocket) -> None:
+    """Shut the TCP connection down, waking the greenlets blocked on it."""
+    try:
+        websocket.handler.socket.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already gone
+
+
+def _packet_bytes(packet) -> int:
+    data = packet.data if packet is not None else None
+    return len(data) if isinstance(data, str | bytes) else 64
+
+
+def backlog_bytes(eio_socket) -> int:
+    """Bytes of the packets queued for one Engine.IO socket and not yet written."""
+    queued = eio_socket.queue
+    if queued.qsize() < _BACKLOG_CHECK_FROM:
+        return 0
+    return sum(_packet_bytes(packet) for packet in list(getattr(queued, "queue", ())))
+
+
+def cut_slow_consumers(max_bytes: int) -> int:
+    """Disconnect every socket with more than max_bytes waiting for it; returns how many."""
+    eio = socketio.server.eio
+    slow = [(sid, s) for sid, s in list(eio.sockets.items()) if backlog_bytes(s) > max_bytes]
+    for eio_sid, eio_socket in slow:
+        log.warning(
+            "disconnecting %s: %d bytes queued, client not reading",
+            eio_sid,
+            backlog_bytes(eio_socket),
+        )
+        _drop(eio, eio_sid, eio_socket)
+    return len(slow)
+
+
+def _drop(eio, eio_sid: str, eio_socket) -> None:
+    """Disconnect the Socket.IO client, free its queue, and end its transport now."""
+    sid = socketio.server.manager.sid_from_eio_sid(eio_sid, "/")
+    if sid is not None:
+        socketio.server.disconnect(sid, namespace="/")
+    empty = eio.get_queue_empty_exception()
+    while True:
+        try:
+            eio_socket.queue.get_nowait()
+            eio_socket.queue.task_done()
+        except empty:
+            break
+    eio_socket.close(wait=False, abort=True)
+    websocket = _open_websockets.get(eio_sid)
+    if websocket is not None:
+        abort(websocket)
