@@ -3,12 +3,14 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Forbidden, NotFound
 from app.extensions import db
-from app.models import Conversation, Event, Message, User
+from app.models import Conversation, Event, Message, User, new_message_id
 from app.realtime import broadcast
 from app.services import events
 from app.services.conversations import can_access, message_by_id
@@ -35,19 +37,50 @@ def find_by_whatsapp_id(whatsapp_id: str | None) -> Message | None:
     return db.session.scalar(select(Message).where(Message.whatsapp_id == whatsapp_id))
 
 
-def _conversation_for(user_id: int, phone: str, name: str) -> Conversation:
-    conversation = db.session.scalar(
-        select(Conversation).where(
-            Conversation.user_id == user_id, Conversation.customer_phone == phone
-        )
+def _user_exists(user_id: int) -> bool:
+    return db.session.execute(select(User.id).where(User.id == user_id)).first() is not None
+
+
+def _on_conflict_set(statement, table) -> dict:
+    """What an existing conversation keeps: touch_conversation's rule, in SQL.
+
+    The newest WhatsApp time wins the preview; an empty name keeps the old one.
+    """
+    new = statement.excluded
+    newer = or_(table.c.last_message_at.is_(None), new.last_message_at >= table.c.last_message_at)
+    return {
+        "customer_name": case(
+            (new.customer_name != "", new.customer_name), else_=table.c.customer_name
+        ),
+        "last_message": case((newer, new.last_message), else_=table.c.last_message),
+        "last_message_at": case((newer, new.last_message_at), else_=table.c.last_message_at),
+    }
+
+
+def _upsert_conversation(incoming: IncomingMessage, timestamp: datetime) -> Conversation:
+    """Create or update the conversation in one statement, never reading it first."""
+    table = Conversation.__table__
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values(
+        user_id=incoming.user_id,
+        customer_phone=incoming.customer_phone,
+        customer_name=incoming.customer_name,
+        last_message=incoming.content[:200],
+        last_message_at=timestamp,
     )
-    if conversation is None:
-        conversation = Conversation(user_id=user_id, customer_phone=phone, customer_name=name)
-        db.session.add(conversation)
-        db.session.flush()
-    elif name:
-        conversation.customer_name = name
-    return conversation
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.user_id, table.c.customer_phone],
+        set_=_on_conflict_set(statement, table),
+    ).returning(table.c.id, table.c.customer_name)
+    conversation_id, name = db.session.execute(statement).one()
+    # Detached: only what the event payload needs.
+    return Conversation(
+        id=conversation_id,
+        user_id=incoming.user_id,
+        customer_phone=incoming.customer_phone,
+        customer_name=name,
+    )
 
 
 def touch_conversation(conversation: Conversation, message: Message) -> None:
@@ -60,18 +93,19 @@ def touch_conversation(conversation: Conversation, message: Message) -> None:
 def store(incoming: IncomingMessage) -> tuple[Message, bool]:
     """Store a message and emit `new_message`; returns (message, created).
 
-    Idempotent on the WhatsApp id: a repeat, even one racing the first,
-    returns the stored message and emits nothing.
+    Idempotent on the WhatsApp id through its unique constraint: a repeat, even
+    one racing the first, rolls back, returns the stored message and emits
+    nothing. A created message comes back detached (it was written with Core
+    statements, not the ORM, which is most of a webhook's CPU otherwise).
     """
-    existing = find_by_whatsapp_id(incoming.whatsapp_id)
-    if existing is not None:
-        return existing, False
-    if db.session.get(User, incoming.user_id) is None:
+    if not _user_exists(incoming.user_id):
+        existing = find_by_whatsapp_id(incoming.whatsapp_id)
+        if existing is not None:
+            return existing, False
         raise NotFound("user_id does not name a known user", field="user_id")
     try:
         message, event = _insert(incoming)
     except IntegrityError:
-        # A concurrent request stored the same WhatsApp id first.
         db.session.rollback()
         existing = find_by_whatsapp_id(incoming.whatsapp_id)
         if existing is None:
@@ -84,22 +118,25 @@ def store(incoming: IncomingMessage) -> tuple[Message, bool]:
 def _insert(incoming: IncomingMessage) -> tuple[Message, Event]:
     """Write the message, its conversation and its event in one transaction."""
     events.lock_event_log()
-    conversation = _conversation_for(
-        incoming.user_id, incoming.customer_phone, incoming.customer_name
-    )
-    message = Message(
-        conversation=conversation,
-        user_id=incoming.user_id,
-        direction=incoming.direction,
-        message_type=incoming.message_type,
-        content=incoming.content,
-        timestamp=incoming.timestamp or utcnow(),
-        whatsapp_id=incoming.whatsapp_id,
-    )
-    db.session.add(message)
-    touch_conversation(conversation, message)
-    db.session.flush()
-    event = events.record("new_message", message.user_id, conversation.id, message.to_payload())
+    now = utcnow()
+    timestamp = incoming.timestamp or now
+    conversation = _upsert_conversation(incoming, timestamp)
+    values = {
+        "id": new_message_id(),
+        "conversation_id": conversation.id,
+        "user_id": incoming.user_id,
+        "direction": incoming.direction,
+        "message_type": incoming.message_type,
+        "content": incoming.content,
+        "timestamp": timestamp,
+        "whatsapp_id": incoming.whatsapp_id,
+        "is_read": False,
+        "created_at": now,
+    }
+    table = Message.__table__
+    seq = db.session.execute(table.insert().values(values).returning(table.c.seq)).scalar_one()
+    message = Message(seq=seq, conversation=conversation, **values)
+    event = events.record("new_message", incoming.user_id, conversation.id, message.to_payload())
     db.session.commit()
     return message, event
 
