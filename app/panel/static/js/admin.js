@@ -2,7 +2,7 @@
 
 import * as api from './api.js';
 import { coalesced } from './coalesce.js';
-import { element, lastMessageText } from './dom.js';
+import { element } from './dom.js';
 import { formatTime } from './format.js';
 import { t } from './i18n.js';
 import { createSocketClient, startPage } from './page.js';
@@ -111,7 +111,7 @@ class AdminView {
     row.append(
       customer,
       agent,
-      element('td', 'preview-cell', lastMessageText(conversation)),
+      element('td', 'preview-cell', conversation.lastMessage),
       element('td', null, formatTime(conversation.lastMessageAt)),
       unread,
     );

@@ -1,6 +1,6 @@
 // The conversation list: newest first, with unread badges and the last message.
 
-import { element, lastMessageText } from './dom.js';
+import { element } from './dom.js';
 import { formatTime } from './format.js';
 import { t } from './i18n.js';
 
@@ -17,7 +17,7 @@ function conversationItem(conversation, { activeId, showAgent }) {
     element('time', 'conversation-time', formatTime(conversation.lastMessageAt)),
   );
   const bottom = element('span', 'conversation-bottom');
-  bottom.append(element('span', 'conversation-preview', lastMessageText(conversation)));
+  bottom.append(element('span', 'conversation-preview', conversation.lastMessage));
   if (conversation.unreadCount > 0) {
     const badge = element('span', 'unread-badge', String(conversation.unreadCount));
     badge.title = t('conversations.unread', { count: conversation.unreadCount });
