@@ -17,6 +17,7 @@ import socketio
 
 from tests.clients import JsClient, PyClient
 from tests.live_server import LiveServer
+from tests.private_redis import PrivateRedis
 from tests.reliability_figures import record
 
 CUT_WITHIN_SECONDS = 5  # the contract's "a few seconds"; the sweep runs every second
@@ -188,6 +189,43 @@ def test_expired_token_cuts_js_socket_and_refresh_resumes(short_server):
         assert [again.wait_event("new_message")["id"] for _ in missed] == missed
     finally:
         again.close()
+
+
+@pytest.fixture(scope="module")
+def pair():
+    """Two servers sharing a private Redis (message queue) and one PostgreSQL database."""
+    redis_server = PrivateRedis().start()
+    env = {"REDIS_URL": redis_server.url()}
+    first = LiveServer(database="postgres", env=env).start()
+    second = LiveServer(database_url=first.database_url, env=env).start()
+    yield first, second
+    second.close()
+    first.close()
+    redis_server.stop()
+
+
+def test_logout_and_deactivation_cut_sockets_held_by_another_process(pair):
+    first, second = pair
+    email, user_id = new_user(first)
+    held = {}
+    for how in ("logout on the other server", "CLI deactivation"):
+        tokens = first.login(email)
+        client = PyClient(second.url, tokens["accessToken"])  # the socket lives on `second`
+        gone = watch_disconnect(client)
+        started = time.monotonic()
+        if how == "CLI deactivation":
+            first.flask("users", "deactivate", email)
+        else:
+            requests.post(
+                first.url + "/api/auth/logout", headers=bearer(tokens["accessToken"]), timeout=10
+            ).raise_for_status()
+        assert gone.wait(CUT_WITHIN_SECONDS), f"socket on the other server survived {how}"
+        held[how] = time.monotonic() - started
+    record(
+        "token: cut across processes (Redis + PostgreSQL)",
+        disconnected=2,
+        **{f"seconds_{key.split()[0].lower()}": value for key, value in held.items()},
+    )
 
 
 def _forged(server, claims: dict, key: str, algorithm: str = "HS256") -> str:
