@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -57,23 +58,37 @@ def _on_conflict_set(statement, table) -> dict:
     }
 
 
-def _upsert_conversation(incoming: IncomingMessage, timestamp: datetime) -> Conversation:
-    """Create or update the conversation in one statement, never reading it first."""
+@cache
+def _conversation_upsert(dialect: str):
+    """The conversation upsert, built once per dialect (building it costs more than running it)."""
     table = Conversation.__table__
-    dialect = db.session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(table).values(
-        user_id=incoming.user_id,
-        customer_phone=incoming.customer_phone,
-        customer_name=incoming.customer_name,
-        last_message=incoming.content[:200],
-        last_message_at=timestamp,
-    )
-    statement = statement.on_conflict_do_update(
+    statement = insert(table)
+    return statement.on_conflict_do_update(
         index_elements=[table.c.user_id, table.c.customer_phone],
         set_=_on_conflict_set(statement, table),
     ).returning(table.c.id, table.c.customer_name)
-    conversation_id, name = db.session.execute(statement).one()
+
+
+@cache
+def _message_insert():
+    """The message insert, built once."""
+    table = Message.__table__
+    return table.insert().returning(table.c.seq)
+
+
+def _upsert_conversation(incoming: IncomingMessage, timestamp: datetime) -> Conversation:
+    """Create or update the conversation in one statement, never reading it first."""
+    values = {
+        "user_id": incoming.user_id,
+        "customer_phone": incoming.customer_phone,
+        "customer_name": incoming.customer_name,
+        "last_message": incoming.content[:200],
+        "last_message_at": timestamp,
+        "created_at": utcnow(),
+    }
+    statement = _conversation_upsert(db.session.get_bind().dialect.name)
+    conversation_id, name = db.session.execute(statement, values).one()
     # Detached: only what the event payload needs.
     return Conversation(
         id=conversation_id,
@@ -133,8 +148,7 @@ def _insert(incoming: IncomingMessage) -> tuple[Message, Event]:
         "is_read": False,
         "created_at": now,
     }
-    table = Message.__table__
-    seq = db.session.execute(table.insert().values(values).returning(table.c.seq)).scalar_one()
+    seq = db.session.execute(_message_insert(), values).scalar_one()
     message = Message(seq=seq, conversation=conversation, **values)
     event = events.record("new_message", incoming.user_id, conversation.id, message.to_payload())
     db.session.commit()
