@@ -194,10 +194,21 @@ class Event(db.Model):
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # The payload as a dict, kept by recorded() so a publish need not parse it back.
+    _decoded = None
+
+    @classmethod
+    def recorded(cls, event_id: int, values: dict, payload: dict) -> Event:
+        """A detached Event for a row just inserted, holding its decoded payload."""
+        event = cls(id=event_id, **values)
+        event._decoded = payload
+        return event
+
     @property
     def data(self) -> dict:
         """The payload as clients receive it, eventId included."""
-        return {**json.loads(self.payload), "eventId": self.id}
+        payload = self._decoded if self._decoded is not None else json.loads(self.payload)
+        return {**payload, "eventId": self.id}
 
     def to_dict(self) -> dict:
         return {"eventId": self.id, "event": self.name, "data": self.data}

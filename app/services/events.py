@@ -1,11 +1,13 @@
 """The durable event log behind eventId, replay on reconnect and GET /api/events."""
 
 import json
+from functools import cache
 
 from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import Event, User
+from app.timeutil import utcnow
 
 # Any constant works; it only has to be the same in every process.
 _EVENT_LOG_LOCK = 0x1B0C5E7
@@ -23,17 +25,30 @@ def lock_event_log() -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_LOG_LOCK})
 
 
+@cache
+def _event_insert():
+    """The event insert, built once (building it costs more than running it)."""
+    table = Event.__table__
+    return table.insert().returning(table.c.id)
+
+
 def record(name: str, user_id: int, conversation_id: int, payload: dict) -> Event:
-    """Add an event to the current transaction; the caller commits it with its change."""
-    event = Event(
-        name=name,
-        user_id=user_id,
-        conversation_id=conversation_id,
-        payload=json.dumps(payload, separators=(",", ":")),
-    )
-    db.session.add(event)
+    """Add an event to the current transaction; the caller commits it with its change.
+
+    Written with a Core statement, after flushing the caller's ORM changes so the
+    event follows them; the returned Event is detached and carries `payload`
+    decoded, so publishing it does not parse its JSON again.
+    """
     db.session.flush()
-    return event
+    values = {
+        "name": name,
+        "user_id": user_id,
+        "conversation_id": conversation_id,
+        "payload": json.dumps(payload, separators=(",", ":")),
+        "created_at": utcnow(),
+    }
+    event_id = db.session.execute(_event_insert(), values).scalar_one()
+    return Event.recorded(event_id, values, payload)
 
 
 def _visible_to(user: User):
