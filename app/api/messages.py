@@ -5,7 +5,7 @@ from flask_jwt_extended import current_user, jwt_required
 
 from app.api import bp
 from app.api.params import int_arg
-from app.services import messages
+from app.services import messages, outbox
 
 
 @bp.get("/messages")
@@ -21,6 +21,14 @@ def messages_since():
 def mark_read(message_id: str):
     """Mark a message read; the same path as the socket's mark_read."""
     return jsonify(messages.mark_read(message_id, current_user))
+
+
+@bp.post("/messages/<message_id>/retry")
+@jwt_required()
+def retry_reply(message_id: str):
+    """Queue a failed reply for n8n again (owner or admin); 409 unless it failed."""
+    messages.get_accessible(message_id, current_user)
+    return jsonify(outbox.retry(message_id).to_reply())
 
 
 @bp.get("/messages/stats")

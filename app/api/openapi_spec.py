@@ -408,6 +408,16 @@ PATHS = {
             "responses": responses({200: ref("ReadReceipt")}, 400, 401, 403, 404),
         },
     },
+    "/api/messages/{message_id}/retry": {
+        "parameters": [
+            {"name": "message_id", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "post": {
+            "summary": "Queue a failed reply for n8n again (the only way out of failed)",
+            "security": BEARER,
+            "responses": responses({200: ref("Message")}, 400, 401, 403, 404, 409),
+        },
+    },
     "/api/messages/stats": {
         "get": {
             "summary": "Counts over the messages the caller may see",

@@ -56,8 +56,11 @@ def test_a_failed_reply_is_marked_and_can_be_retried(server, n8n, open_page):
     bubbles = send(agent, FAILS)
     expect(bubbles).to_have_attribute("data-status", "failed")
     expect(bubbles.locator(".status-error")).to_have_text("Not delivered")
+    failed_id = bubbles.get_attribute("data-message-id")
     bubbles.locator(".retry-button").click()
+    # The same message is queued again (POST /api/messages/<id>/retry), not a copy.
     expect(bubbles.and_(agent.locator('[data-status="sent"]'))).to_have_count(1)
+    assert bubbles.get_attribute("data-message-id") == failed_id
 
 
 def test_reply_text_is_shown_as_text(server, open_page):

@@ -89,6 +89,10 @@ export function sendReply(conversationId, content, clientMessageId) {
   });
 }
 
+export function retryReply(messageId) {
+  return call(`/api/messages/${encodeURIComponent(messageId)}/retry`, { method: 'POST' });
+}
+
 export function events(after, limit = 1000) {
   return call(`/api/events?after=${after}&limit=${limit}`);
 }

@@ -1,6 +1,7 @@
 // The reply box: sends replies (shown as pending at once) and the typing signal.
 
 import * as api from './api.js';
+import { showToast } from './notifications.js';
 
 const TYPING_IDLE_MS = 3000;
 
@@ -80,13 +81,18 @@ export class ReplyBox {
   }
 
   // A reply the server never took is posted again under its own clientMessageId;
-  // one the server marked failed goes out as a new reply with the same text.
-  retry(message) {
+  // one the server marked failed is queued again (the same message, not a copy),
+  // and its message_status events move the ticks from there.
+  async retry(message) {
     if (message.local) {
       this.view.removeLocal(message.clientMessageId);
       this.send(message.conversationId, message.messageContent, message.clientMessageId);
-    } else {
-      this.send(message.conversationId, message.messageContent, newClientMessageId());
+      return;
+    }
+    try {
+      this.view.upsert({ ...(await api.retryReply(message.id)), error: null });
+    } catch (error) {
+      showToast(error.message, 'error');
     }
   }
 }
