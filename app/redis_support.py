@@ -8,6 +8,7 @@ degrade (local state, held-back publishes) and recover when Redis answers again.
 
 import logging
 import threading
+import time
 
 import redis
 from redis.backoff import NoBackoff
@@ -26,13 +27,14 @@ def _tls_options(url: str, verify_tls: bool) -> dict:
 
 
 def command_client(url: str, verify_tls: bool = True) -> redis.Redis:
-    """A client for commands: one immediate retry, which replaces a pooled
-    connection that a Redis restart closed."""
+    """A client for commands: one immediate retry after a dropped connection
+    (replacing a pooled connection that a Redis restart closed), none after a
+    timeout (a hung Redis would cost twice)."""
     return redis.Redis.from_url(
         url,
         socket_connect_timeout=CONNECT_TIMEOUT,
         socket_timeout=COMMAND_TIMEOUT,
-        retry=Retry(NoBackoff(), 1),
+        retry=Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)),
         **_tls_options(url, verify_tls),
     )
 
@@ -58,23 +60,36 @@ def logical_db(url: str) -> int:
     return int(redis.connection.parse_url(url).get("db") or 0)
 
 
-class OutageLog:
-    """Logs the first failure of an outage and the recovery, nothing in between."""
+class Outage:
+    """One dependency's outage as its callers see it.
 
-    def __init__(self, what: str, dependency: str = "redis"):
+    Logs the first failure and the recovery, nothing in between, and for
+    `pause` seconds after a failure tells callers to skip the dependency rather
+    than wait on it again: a Redis that hangs would otherwise cost every
+    request a full timeout.
+    """
+
+    def __init__(self, what: str, dependency: str = "redis", pause: float = 1.0):
         self.what = what
         self.dependency = dependency
+        self.pause = pause
         self._lock = threading.Lock()
+        self._retry_at = 0.0
         self.down = False
+
+    def paused(self) -> bool:
+        """True shortly after a failure: use the fallback without trying."""
+        return time.monotonic() < self._retry_at
 
     def failed(self, exc: BaseException) -> None:
         with self._lock:
             first, self.down = not self.down, True
+            self._retry_at = time.monotonic() + self.pause
         if first:
             log.warning("%s unavailable for %s: %s", self.dependency, self.what, exc)
 
     def succeeded(self) -> None:
         with self._lock:
-            recovered, self.down = self.down, False
+            recovered, self.down, self._retry_at = self.down, False, 0.0
         if recovered:
             log.warning("%s available again for %s", self.dependency, self.what)

@@ -11,4 +11,18 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
-exec .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
+# The whole suite on SQLite, then again on PostgreSQL (TEST_DATABASE=postgres:
+# unit tests on a PostgreSQL database of their own, live servers on fresh ones).
+# Tests marked database_pinned choose their database themselves and run in the
+# first pass only. TEST_DATABASES="sqlite" (or "postgres") runs one pass.
+status=0
+for database in ${TEST_DATABASES:-sqlite postgres}; do
+  echo "== the test suite on $database" >&2
+  only=()
+  [ "$database" = postgres ] && only=(-m "not database_pinned")
+  code=0
+  TEST_DATABASE="$database" .venv/bin/python -m pytest -n 2 --dist loadfile "${only[@]}" "$@" || code=$?
+  # 5: nothing left to run on this database (every selected test is pinned).
+  if [ "$code" -ne 0 ] && [ "$code" -ne 5 ]; then status=$code; fi
+done
+exit "$status"

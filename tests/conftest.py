@@ -19,6 +19,14 @@ PASSWORD = "correct-horse-battery"
 _emails = itertools.count(1)
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "database_pinned: the test chooses its own database, whatever TEST_DATABASE says"
+        " (scripts/test.sh runs it in the SQLite pass only)",
+    )
+
+
 def _database_url() -> str | None:
     """TEST_DATABASE=postgres runs the unit tests on PostgreSQL (emptied after each test)."""
     if os.environ.get("TEST_DATABASE") == "postgres":

@@ -6,6 +6,7 @@ server) never mix with another test run's.
 """
 
 import shutil
+import signal
 import subprocess
 import time
 
@@ -49,6 +50,13 @@ class PrivateRedis:
         self.process.wait(timeout=10)
         self.process = None
         self._wait_until(lambda: not self._answers(), "stopped")
+
+    def freeze(self) -> None:
+        """SIGSTOP: the port still accepts connections, but nothing answers."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
 
     def _answers(self) -> bool:
         try:

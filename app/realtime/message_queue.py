@@ -24,7 +24,7 @@ from flask import Flask
 
 from app.realtime import recovery
 from app.realtime.broadcast import rooms_for
-from app.redis_support import ERRORS, OutageLog, command_client, logical_db, subscriber_client
+from app.redis_support import ERRORS, Outage, command_client, logical_db, subscriber_client
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,6 @@ class RecoveringRedisManager(socketio.PubSubManager):
     """A Redis pub/sub client manager that makes up for what an outage lost."""
 
     name = "redis"
-    PUBLISH_RETRY_SECONDS = 1.0  # after a failed publish, hold without trying for this long
     RESUBSCRIBE_SECONDS = 0.5
     PING_SECONDS = 5.0  # the listener pings Redis when idle this long...
     DEAD_AFTER_SECONDS = 12.0  # ...and reconnects when nothing came back for this long
@@ -76,9 +75,8 @@ class RecoveringRedisManager(socketio.PubSubManager):
         self._publisher = command_client(url, self.verify_tls)
         self._publish_lock = threading.Lock()
         self._held: deque = deque(maxlen=self.MAX_HELD)
-        self._publish_paused_until = 0.0
-        self._outage = OutageLog("the Socket.IO message queue")
-        self._database_outage = OutageLog("the message queue's recovery", "the database")
+        self._outage = Outage("the Socket.IO message queue")
+        self._database_outage = Outage("the message queue's recovery", "the database")
         self._pubsub = None
         self._baseline = 0
         self._pending_floor: int | None = None  # set from a break until its recovery is done
@@ -96,22 +94,18 @@ class RecoveringRedisManager(socketio.PubSubManager):
 
     def _publish(self, data):
         """Publish now, or hold a durable event until Redis answers again."""
-        if time.monotonic() < self._publish_paused_until:
+        if self._outage.paused():
             self._hold(data)
             return
         try:
             self._publisher.publish(self.channel, self.json.dumps(data))
         except ERRORS as exc:
-            self._publish_failed(exc)
+            self._outage.failed(exc)
             self._hold(data)
             return
         self._outage.succeeded()
         if self._held:
             self.publish_held()
-
-    def _publish_failed(self, exc: BaseException) -> None:
-        self._outage.failed(exc)
-        self._publish_paused_until = time.monotonic() + self.PUBLISH_RETRY_SECONDS
 
     def _hold(self, data: dict) -> None:
         """Keep durable events for later; ephemeral ones (typing) are stale by then."""
@@ -126,10 +120,9 @@ class RecoveringRedisManager(socketio.PubSubManager):
                 try:
                     self._publisher.publish(self.channel, self.json.dumps(self._held[0]))
                 except ERRORS as exc:
-                    self._publish_failed(exc)
+                    self._outage.failed(exc)
                     break
                 self._held.popleft()
-            self._publish_paused_until = 0.0 if not self._held else self._publish_paused_until
             return len(self._held)
 
     def held_count(self) -> int:
@@ -203,6 +196,8 @@ class RecoveringRedisManager(socketio.PubSubManager):
                 pubsub.ping()
             if self._pending_floor is not None:
                 self._recover()
+            if self._held and not self._outage.paused():
+                self.publish_held()  # Redis came back without this subscription breaking
 
     # Recovery.
 

@@ -12,7 +12,7 @@ import time
 
 import redis
 
-from app.redis_support import ERRORS, OutageLog
+from app.redis_support import ERRORS, Outage
 
 
 class LocalPresence:
@@ -78,7 +78,7 @@ class RedisPresence:
         self._lock = threading.Lock()
         self._unsynced_removals: dict[str, int] = {}  # sid -> user id
         self._next_sync = 0.0
-        self._outage = OutageLog("presence")
+        self._outage = Outage("presence")
         self._drop = client.register_script(
             """
             redis.call('ZREM', KEYS[1], ARGV[1])
@@ -104,6 +104,8 @@ class RedisPresence:
     def connect(self, user_id: int, sid: str) -> int:
         """Record a socket; returns the user's sockets across every process."""
         local_count = self._local.connect(user_id, sid)
+        if self._outage.paused():
+            return local_count  # the next sync lists it
         try:
             pipe = self._redis.pipeline()
             self._list(pipe, sid, user_id, time.time() + self.ttl)
@@ -116,6 +118,8 @@ class RedisPresence:
     def disconnect(self, user_id: int, sid: str) -> None:
         self._local.disconnect(user_id, sid)
         try:
+            if self._outage.paused():
+                raise ConnectionError("redis paused after a failure")
             self._unlist(sid, user_id)
         except ERRORS as exc:
             with self._lock:
@@ -157,6 +161,9 @@ class RedisPresence:
 
     def sync(self) -> None:
         """Write this process's sockets and pending removals to Redis; prune the expired."""
+        if self._outage.paused():
+            self._next_sync = time.monotonic() + self.RETRY_SECONDS
+            return
         with self._lock:
             removals = dict(self._unsynced_removals)
         expiry, now = time.time() + self.ttl, time.time()

@@ -13,7 +13,7 @@ import time
 import redis
 
 from app.realtime.typing import TypingTracker
-from app.redis_support import ERRORS, OutageLog
+from app.redis_support import ERRORS, Outage
 
 Typer = tuple[int, int, str]  # (conversation_id, user_id, sid)
 
@@ -38,7 +38,7 @@ class SharedTypingTracker(TypingTracker):
     def __init__(self, timeout: float, client: redis.Redis):
         super().__init__(timeout)
         self._redis = client
-        self._outage = OutageLog("typing indicators")
+        self._outage = Outage("typing indicators")
         self._unlist_lock = threading.Lock()
         self._unlisted_pending: set[str] = set()
         self._next_sweep = 0.0
@@ -89,6 +89,8 @@ class SharedTypingTracker(TypingTracker):
 
     def _redis_call(self, command, *args):
         """Run a Redis command; None when Redis is away (the local tracker carries on)."""
+        if self._outage.paused():
+            return None
         try:
             result = command(*args)
         except ERRORS as exc:

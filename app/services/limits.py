@@ -12,7 +12,7 @@ import time
 
 import redis
 
-from app.redis_support import ERRORS, OutageLog
+from app.redis_support import ERRORS, Outage
 
 
 class LocalWindowCounter:
@@ -69,9 +69,11 @@ class FallbackWindowCounter:
     def __init__(self, shared: RedisWindowCounter, local: LocalWindowCounter):
         self._shared = shared
         self._local = local
-        self._outage = OutageLog("login limits")
+        self._outage = Outage("login limits")
 
     def _either(self, method: str, key: str, window: float) -> int:
+        if self._outage.paused():
+            return getattr(self._local, method)(key, window)
         try:
             result = getattr(self._shared, method)(key, window)
         except ERRORS as exc:

@@ -21,6 +21,10 @@ from tests.integration.scale_cluster import (
 )
 
 
+# Always PostgreSQL and a private Redis, whatever TEST_DATABASE says.
+pytestmark = pytest.mark.database_pinned
+
+
 @pytest.fixture(scope="module")
 def cluster():
     cluster = Cluster()
