@@ -2,8 +2,8 @@
 
 With RELIABILITY_FIGURES=<file> set, each measuring test appends one JSON line
 to that file (safe with pytest-xdist: small appends); without it, record() does
-nothing. `python -m tests.reliability_figures <file>` prints the lines as the
-table docs/reliability.md shows.
+nothing. `python -m tests.reliability_figures <file>` prints the lines, merged
+per check, as the table docs/reliability.md shows.
 """
 
 import json
@@ -21,13 +21,28 @@ def record(check: str, **figures) -> None:
 
 
 def _cell(value) -> str:
-    return f"{value:.2f}" if isinstance(value, float) else str(value)
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def merged(lines: list[dict]) -> list[dict]:
+    """One line per check: counts summed, measured times and sizes (floats) at their worst."""
+    by_check: dict[str, dict] = {}
+    for line in lines:
+        into = by_check.setdefault(line["check"], {"check": line["check"]})
+        for key, value in line.items():
+            if key == "check":
+                continue
+            if isinstance(value, float):
+                into[key] = max(into.get(key, value), value)
+            else:
+                into[key] = into.get(key, 0) + value
+    return [by_check[name] for name in sorted(by_check)]
 
 
 def table(lines: list[dict]) -> str:
     """A Markdown table: one row per check, its figures as `name=value` pairs."""
     rows = ["| check | figures |", "|---|---|"]
-    for line in sorted(lines, key=lambda item: item["check"]):
+    for line in merged(lines):
         figures = ", ".join(f"{k}={_cell(v)}" for k, v in line.items() if k != "check")
         rows.append(f"| {line['check']} | {figures} |")
     return "\n".join(rows)
@@ -35,7 +50,14 @@ def table(lines: list[dict]) -> str:
 
 def totals(lines: list[dict]) -> str:
     """Sums over every check of the counters the issue asks for."""
-    keys = ("inputs", "refused", "accepted", "server_errors", "leaked_events", "disconnected")
+    keys = (
+        "inputs",
+        "refused",
+        "accepted",
+        "server_errors",
+        "leaked_events",
+        "neighbours_disconnected",
+    )
     sums = {key: sum(line.get(key, 0) for line in lines) for key in keys}
     return ", ".join(f"{key}={value}" for key, value in sums.items())
 

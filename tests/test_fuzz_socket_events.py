@@ -115,7 +115,7 @@ def world():
             accepted=tally["accepted"],
             server_errors=tally["crashed"],
             leaked_events=tally["leaked"],
-            disconnected=tally["disconnected"],
+            neighbours_disconnected=tally["disconnected"],
         )
         for socket in sockets.values():
             socket.disconnect()

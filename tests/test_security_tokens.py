@@ -18,6 +18,7 @@ from app.services.auth import AuthenticationFailed, user_from_access_token
 from app.services.users import set_active
 from app.state import presence, state
 from tests.conftest import received, webhook_body
+from tests.reliability_figures import record
 
 OTHER_KEY = "an-attacker-key-that-is-also-long-enough-for-hs256"
 
@@ -108,11 +109,13 @@ def test_bad_token_is_refused_at_rest_and_at_the_handshake(
         user_from_access_token(token)
     assert refused.value.message == "Authentication failed"
     assert not presence().is_online(user.id)
+    record("token: bad tokens at REST and handshake (in-process)", inputs=2, refused=2)
 
 
 @pytest.mark.parametrize("token", [None, "", 42, ["a"], {"token": "x"}, "x" * 10_000])
 def test_malformed_handshake_token_is_refused(socket_for, token):
     assert not socket_for(token=token).is_connected()
+    record("token: bad tokens at REST and handshake (in-process)", inputs=1, refused=1)
 
 
 def test_handshake_auth_that_is_not_an_object_is_refused(app):

@@ -9,8 +9,10 @@ from app.extensions import db
 from app.models import Event, Message
 from app.webhooks.verification import sign
 from tests.conftest import WEBHOOK_SECRET, received, webhook_body
+from tests.reliability_figures import record
 
 URL = "/api/webhooks/n8n/message"
+SIGNATURE_CHECK = "webhook: forged, tampered or stale signatures"
 
 
 def signed_headers(raw: bytes, timestamp=None, secret: str = WEBHOOK_SECRET) -> dict:
@@ -80,6 +82,7 @@ def test_a_bad_signature_is_refused_and_nothing_happens(client, owner_and_socket
     assert response.get_json()["error"]["code"] == "unauthorized"
     assert stored_counts() == (0, 0)
     assert received(socket) == {}
+    record(SIGNATURE_CHECK, inputs=1, refused=1, leaked_events=0)
 
 
 @pytest.mark.parametrize("offset", [-301, 301, -3600, 86400])
@@ -91,6 +94,7 @@ def test_a_stale_or_future_signature_is_refused(client, owner_and_socket, offset
     assert "window" in response.get_json()["error"]["message"]
     assert stored_counts() == (0, 0)
     assert received(socket) == {}
+    record(SIGNATURE_CHECK, inputs=1, refused=1, leaked_events=0)
 
 
 @pytest.mark.parametrize("offset", [-295, 295])
