@@ -20,7 +20,6 @@ from tests.integration.scale_cluster import (
     wait_until,
 )
 
-
 # Always PostgreSQL and a private Redis, whatever TEST_DATABASE says.
 pytestmark = pytest.mark.database_pinned
 
