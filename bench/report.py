@@ -519,6 +519,15 @@ def ingest_details(results: dict) -> list[str]:
     return out
 
 
+# Kept by hand (issue 7): what was changed, with before/after figures; appended to every report.
+CHANGES = Path(__file__).resolve().parent.parent / "docs" / "performance-changes.md"
+
+
+def changes_section() -> list[str]:
+    """The hand-written section on what was changed, when it exists."""
+    return ["", *CHANGES.read_text().rstrip("\n").splitlines()] if CHANGES.exists() else []
+
+
 def write(results: dict, out_dir: Path) -> tuple[Path, Path]:
     """Write performance.md and performance.png into out_dir."""
     image = out_dir / "performance.png"
@@ -580,6 +589,7 @@ def write(results: dict, out_dir: Path) -> tuple[Path, Path]:
         "",
     ]
     lines += [f"- {workload}: `{args}`" for workload, args in results["profile"].items()]
+    lines += changes_section()
     markdown = out_dir / "performance.md"
     markdown.write_text("\n".join(lines) + "\n")
     return markdown, image
