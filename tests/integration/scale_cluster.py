@@ -27,15 +27,22 @@ class Cluster:
     """Servers `a` and `b` on one Redis (a private redis-server) and one database."""
 
     def __init__(self):
-        self.redis = PrivateRedis().start()
+        self.redis = PrivateRedis()
         env = {
             "REDIS_URL": self.redis.url(),
             "PRESENCE_TTL_SECONDS": str(PRESENCE_TTL_SECONDS),
             "TYPING_TIMEOUT_SECONDS": str(TYPING_TIMEOUT_SECONDS),
         }
-        self.a = LiveServer(database="postgres", env=env).start()
-        self.b = LiveServer(database_url=self.a.database_url, env=env).start()
         self.clients: list = []
+        self.a = LiveServer(database="postgres", env=env)
+        self.b = LiveServer(database_url=self.a.database_url, env=env)
+        try:
+            self.redis.start()
+            self.a.start()
+            self.b.start()
+        except BaseException:  # pytest's skip too
+            self.close()  # a fixture that fails to start gets no teardown
+            raise
 
     def close_clients(self) -> None:
         for client in self.clients:
