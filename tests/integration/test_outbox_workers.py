@@ -18,6 +18,9 @@ from tests.clients import PyClient
 from tests.live_server import BIN, ROOT, LiveServer, free_port
 from tests.n8n_server import N8nServer
 
+# Chooses its databases itself: run once, not again in the PostgreSQL pass.
+pytestmark = pytest.mark.database_pinned
+
 REPLIES = 40
 WORKERS = 3
 

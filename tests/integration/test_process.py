@@ -13,6 +13,9 @@ from tests import services
 from tests.clients import PyClient
 from tests.live_server import BIN, PASSWORD, ROOT, WEBHOOK_SECRET, free_port
 
+# Chooses its databases itself: run once, not again in the PostgreSQL pass.
+pytestmark = pytest.mark.database_pinned
+
 
 def procfile() -> dict[str, str]:
     """Process type -> command, as a platform reads the Procfile."""

@@ -13,6 +13,9 @@ from tests import services
 from tests.clients import PyClient
 from tests.live_server import WEBHOOK_SECRET, LiveServer
 
+# Chooses its databases itself: run once, not again in the PostgreSQL pass.
+pytestmark = pytest.mark.database_pinned
+
 RACERS = 12
 
 
