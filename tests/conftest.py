@@ -15,6 +15,21 @@ from app.services.users import create_user
 from tests import services
 
 WEBHOOK_SECRET = "test-webhook-secret"
+# The contract's `new_message` payload keys (events add eventId, REST adds more).
+NEW_MESSAGE_KEYS = frozenset(
+    {
+        "id",
+        "conversationId",
+        "userId",
+        "customerName",
+        "customerPhone",
+        "messageContent",
+        "messageType",
+        "direction",
+        "timestamp",
+        "isRead",
+    }
+)
 PASSWORD = "correct-horse-battery"
 _emails = itertools.count(1)
 
@@ -82,6 +97,12 @@ def fast_password_hashes(monkeypatch):
         "app.models.generate_password_hash",
         lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"),
     )
+
+
+@pytest.fixture
+def people(make_user, fast_password_hashes):
+    """An owner, another user and an admin."""
+    return {"owner": make_user(), "other": make_user(), "admin": make_user("ADMIN")}
 
 
 @pytest.fixture

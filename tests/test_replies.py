@@ -10,20 +10,7 @@ from app.extensions import db, socketio
 from app.models import Event, Message, OutboundDelivery
 from app.services import auth as auth_service
 from app.services.users import create_user
-from tests.conftest import PASSWORD, received, webhook_body
-
-NEW_MESSAGE_KEYS = {
-    "id",
-    "conversationId",
-    "userId",
-    "customerName",
-    "customerPhone",
-    "messageContent",
-    "messageType",
-    "direction",
-    "timestamp",
-    "isRead",
-}
+from tests.conftest import NEW_MESSAGE_KEYS, PASSWORD, received, webhook_body
 
 
 def stored() -> tuple[int, int, int]:
@@ -32,11 +19,6 @@ def stored() -> tuple[int, int, int]:
         db.session.scalar(select(func.count()).select_from(model))
         for model in (Message, OutboundDelivery, Event)
     )
-
-
-@pytest.fixture
-def people(make_user, fast_password_hashes):
-    return {"owner": make_user(), "other": make_user(), "admin": make_user("ADMIN")}
 
 
 @pytest.fixture

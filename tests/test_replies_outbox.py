@@ -28,11 +28,6 @@ def n8n(app):
 
 
 @pytest.fixture
-def people(make_user, fast_password_hashes):
-    return {"owner": make_user(), "other": make_user(), "admin": make_user("ADMIN")}
-
-
-@pytest.fixture
 def send_reply(client, headers_for, people, post_webhook):
     """send_reply(content) -> the stored reply's id, in the owner's conversation."""
     created = post_webhook(**webhook_body(people["owner"], message_id="wamid.IN-1"))

@@ -9,11 +9,6 @@ from tests.conftest import WEBHOOK_SECRET, received, webhook_body
 
 
 @pytest.fixture
-def people(make_user, fast_password_hashes):
-    return {"owner": make_user(), "other": make_user(), "admin": make_user("ADMIN")}
-
-
-@pytest.fixture
 def failed_reply(client, headers_for, people, post_webhook):
     """A reply of the owner that n8n reported failed."""
     created = post_webhook(**webhook_body(people["owner"], message_id="wamid.IN-retry"))

@@ -16,11 +16,6 @@ MISSING = object()
 
 
 @pytest.fixture
-def people(make_user, fast_password_hashes):
-    return {"owner": make_user(), "other": make_user(), "admin": make_user("ADMIN")}
-
-
-@pytest.fixture
 def reply_id(client, headers_for, people, post_webhook):
     """A pending reply in a conversation of the owner."""
     created = post_webhook(**webhook_body(people["owner"], message_id="wamid.IN-1"))

@@ -12,24 +12,12 @@ from app.extensions import db, socketio
 from app.models import Conversation, Event, Message
 from app.services import auth as auth_service
 from app.services.users import create_user
-from tests.conftest import PASSWORD, WEBHOOK_SECRET, received, webhook_body
+from tests.conftest import NEW_MESSAGE_KEYS, PASSWORD, WEBHOOK_SECRET, received, webhook_body
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
 URL = "/api/webhooks/n8n/message"
-PAYLOAD_KEYS = {
-    "id",
-    "conversationId",
-    "userId",
-    "customerName",
-    "customerPhone",
-    "messageContent",
-    "messageType",
-    "direction",
-    "timestamp",
-    "isRead",
-    "eventId",
-}
+PAYLOAD_KEYS = NEW_MESSAGE_KEYS | {"eventId"}
 
 
 def stored() -> tuple[int, int, int]:
