@@ -97,6 +97,17 @@ def queue_replies(server) -> list[str]:
     return ids
 
 
+def handed_counts(workers) -> list[int]:
+    """How many hand-offs each worker logged."""
+    return [log.read_text().count("handed to n8n") for _, log in workers]
+
+
+def wait_until(condition, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_several_workers_hand_each_reply_to_n8n_exactly_once(server, n8n, tmp_path):
     owner = PyClient(server.url, server.token)
     message_ids = queue_replies(server)
@@ -110,11 +121,13 @@ def test_several_workers_hand_each_reply_to_n8n_exactly_once(server, n8n, tmp_pa
         owner.wait_for("message_status", REPLIES, timeout=30)
         sent = {e["messageId"] for e in owner.of("message_status") if e["status"] == "sent"}
         assert sent == set(message_ids)
+        # A worker logs a hand-off after publishing its event: let the last line land.
+        wait_until(lambda: sum(handed_counts(workers)) >= REPLIES, timeout=10)
     finally:
         for process, _ in workers:
             process.terminate()
             process.wait(timeout=10)
         owner.close()
-    handed = [log.read_text().count("handed to n8n") for _, log in workers]
+    handed = handed_counts(workers)
     assert sum(handed) == REPLIES
     assert sum(1 for count in handed if count) >= 2, f"one worker did everything: {handed}"
