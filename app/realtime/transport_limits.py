@@ -192,8 +192,8 @@ def abort(websocket) -> None:
         pass  # already gone
 
 
-def _packet_bytes(packet) -> int:
-    data = packet.data if packet is not None else None
+def _packet_bytes(queued) -> int:
+    data = queued.data if queued is not None else None
     return len(data) if isinstance(data, str | bytes) else 64
 
 
