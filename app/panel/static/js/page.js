@@ -25,6 +25,9 @@ export function startPage({ adminOnly = false } = {}) {
 }
 
 async function logOut() {
+  // Close the socket first: once the token is revoked the server cuts it, and a
+  // reconnecting client would refresh and store tokens again.
+  window.socketClient?.disconnect();
   try {
     await api.logout();
   } catch {
