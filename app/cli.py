@@ -78,9 +78,8 @@ def demo() -> None:
     with open(path, "w") as handle:
         json.dump(accounts, handle)
     for account in accounts:
-        click.echo(
-            f"  {account['role']:<5} id={account['id']}  {account['email']}  password: {account['password']}"
-        )
+        login = f"{account['email']}  password: {account['password']}"
+        click.echo(f"  {account['role']:<5} id={account['id']}  {login}")
 
 
 @outbox_cli.command("run")
