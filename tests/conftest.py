@@ -6,6 +6,7 @@ import os
 import pytest
 from flask_socketio.test_client import SocketIOTestClient
 from socketio import packet as sio_packet
+from sqlalchemy import event
 from werkzeug.security import generate_password_hash
 
 from app import create_app
@@ -64,6 +65,24 @@ def app():
         db.engine.dispose()
     if url:
         services.empty_postgres_database(url, [t.name for t in reversed(db.metadata.sorted_tables)])
+
+
+@pytest.fixture
+def file_app(tmp_path):
+    """(app, path) on a SQLite file, with lock waits cut short so an outage shows quickly."""
+    app = create_app(
+        {"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/inbox.db"}
+    )
+    with app.app_context():
+
+        @event.listens_for(db.engine, "connect")
+        def _short_busy_timeout(dbapi_connection, _record):
+            dbapi_connection.execute("PRAGMA busy_timeout=100")
+
+        db.create_all()
+        yield app, tmp_path / "inbox.db"
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -3,9 +3,8 @@
 import sqlite3
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from app import create_app
 from app.extensions import db, socketio
 from app.models import Event, Message, OutboundDelivery
 from app.services import auth as auth_service
@@ -238,24 +237,6 @@ def test_without_a_token_is_401(client, conversation_id):
 
 
 # The database down
-
-
-@pytest.fixture
-def file_app(tmp_path):
-    """An app on a SQLite file, with lock waits cut short so an outage shows quickly."""
-    app = create_app(
-        {"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/inbox.db"}
-    )
-    with app.app_context():
-
-        @event.listens_for(db.engine, "connect")
-        def _short_busy_timeout(dbapi_connection, _record):
-            dbapi_connection.execute("PRAGMA busy_timeout=100")
-
-        db.create_all()
-        yield app, tmp_path / "inbox.db"
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_database_locked_is_503_and_the_clients_retry_sends_once(file_app, fast_password_hashes):

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app import create_app
 from app.extensions import db, socketio
@@ -341,24 +341,6 @@ def test_wrong_method_is_a_json_405(client):
 
 
 # The database down
-
-
-@pytest.fixture
-def file_app(tmp_path):
-    """An app on a SQLite file, with lock waits cut short so an outage shows quickly."""
-    app = create_app(
-        {"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/inbox.db"}
-    )
-    with app.app_context():
-
-        @event.listens_for(db.engine, "connect")
-        def _short_busy_timeout(dbapi_connection, _record):
-            dbapi_connection.execute("PRAGMA busy_timeout=100")
-
-        db.create_all()
-        yield app, tmp_path / "inbox.db"
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_database_locked_is_503_with_nothing_half_written(file_app):
