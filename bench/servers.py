@@ -189,6 +189,14 @@ class OurServer(ServerUnderTest):
             env["REDIS_URL"] = self.redis_url
         return env
 
+    def start(self, name: str):
+        """With Redis, start from an empty bench database: a stopped server's presence
+        entries live on there for their TTL and would count against the next one's
+        per-user socket limit."""
+        if self.redis_url:
+            flush_redis_db(self.redis_url)
+        super().start(name)
+
     def command(self):
         """The Procfile's web line, bound to 127.0.0.1 on our port, gunicorn from .venv."""
         argv = shlex.split(procfile_web_line())
@@ -259,10 +267,32 @@ def run_checked(argv: list[str], env: dict, timeout: float):
     return done
 
 
-def redis_reachable(url_host: str = "127.0.0.1", port: int = 6379) -> bool:
+def redis_command(*words: str, port: int = 6379) -> bytes:
+    """Send one command to the local Redis (RESP); its first reply line."""
+    request = f"*{len(words)}\r\n" + "".join(f"${len(w)}\r\n{w}\r\n" for w in words)
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+        conn.sendall(request.encode())
+        return conn.recv(256).split(b"\r\n")[0]
+
+
+def redis_reachable() -> bool:
     try:
-        with socket.create_connection((url_host, port), timeout=1) as conn:
-            conn.sendall(b"PING\r\n")
-            return conn.recv(16).startswith(b"+PONG")
+        return redis_command("PING") == b"+PONG"
     except OSError:
         return False
+
+
+def flush_redis_db(redis_url: str):
+    """Empty the bench's own Redis database (the number ending redis_url), nothing else."""
+    number = redis_url.rsplit("/", 1)[1]
+    request = f"*2\r\n$6\r\nSELECT\r\n${len(number)}\r\n{number}\r\n*1\r\n$7\r\nFLUSHDB\r\n"
+    with socket.create_connection(("127.0.0.1", 6379), timeout=2) as conn:
+        conn.sendall(request.encode())
+        replies = b""
+        while replies.count(b"\r\n") < 2:
+            chunk = conn.recv(256)
+            if not chunk:
+                break
+            replies += chunk
+    if replies != b"+OK\r\n+OK\r\n":
+        raise RuntimeError(f"could not empty Redis database {number}: {replies!r}")
