@@ -39,8 +39,10 @@ export class MessageView {
     this.list.replaceChildren();
   }
 
-  // Add a message, or merge what is new about one already shown.
-  upsert(message) {
+  // Add a message, or merge what is new about one already shown. A snapshot
+  // (a REST answer) may be older than the message_status events already shown,
+  // so only a retry's own answer takes a reply out of `failed`.
+  upsert(message, { retried = false } = {}) {
     const item = this.items.get(message.id) ?? this.adoptLocal(message);
     if (!item) {
       this.add(message.id, { ...message });
@@ -48,7 +50,10 @@ export class MessageView {
     }
     const { status, ...rest } = message;
     Object.assign(item.message, rest);
-    if (statusMayChange(item.message.status, status)) item.message.status = status;
+    const current = item.message.status;
+    if (statusMayChange(current, status) && (retried || current !== 'failed')) {
+      item.message.status = status;
+    }
     this.draw(item);
   }
 

@@ -90,7 +90,7 @@ export class ReplyBox {
       return;
     }
     try {
-      this.view.upsert({ ...(await api.retryReply(message.id)), error: null });
+      this.view.upsert({ ...(await api.retryReply(message.id)), error: null }, { retried: true });
     } catch (error) {
       showToast(error.message, 'error');
     }
