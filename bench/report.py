@@ -336,6 +336,12 @@ def warnings(results: dict) -> list[str]:
                         f"- {name} ({phase}): load generator at {share:.0%} of its core: "
                         "the server may be better than this"
                     )
+            steps = result.get("steps") or []
+            if workload == "ingest" and steps and steps[-1].get("ok"):
+                notes.append(
+                    f"- {name}: passed the ladder's top rate ({steps[-1]['rate']:g}/s); "
+                    "it may take more"
+                )
             if workload == "capacity" and result.get("stop_reason"):
                 dropped = result["held_before_hold"] - result["max_sockets"]
                 notes.append(
