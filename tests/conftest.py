@@ -16,6 +16,17 @@ from app.services.users import create_user
 from tests import services
 
 WEBHOOK_SECRET = "test-webhook-secret"
+# Every field of the n8n message webhook's body.
+WEBHOOK_FIELDS = (
+    "user_id",
+    "customer_name",
+    "customer_phone",
+    "message_content",
+    "message_type",
+    "direction",
+    "timestamp",
+    "message_id",
+)
 # The contract's `new_message` payload keys (events add eventId, REST adds more).
 NEW_MESSAGE_KEYS = frozenset(
     {

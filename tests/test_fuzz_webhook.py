@@ -14,21 +14,12 @@ from app.extensions import db, socketio
 from app.models import Event, Message
 from app.services.auth import issue_tokens
 from app.services.users import create_user
-from tests.conftest import PASSWORD, WEBHOOK_SECRET, received
+from tests.conftest import PASSWORD, WEBHOOK_FIELDS, WEBHOOK_SECRET, received
 from tests.module_app import fresh_app
 from tests.reliability_figures import record
 
 URL = "/api/webhooks/n8n/message"
-FIELDS = [
-    "user_id",
-    "customer_name",
-    "customer_phone",
-    "message_content",
-    "message_type",
-    "direction",
-    "timestamp",
-    "message_id",
-]
+FIELDS = list(WEBHOOK_FIELDS)
 EXAMPLES = 400
 
 json_scalars = (

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.services import events as event_log
 from app.timeutil import isoformat, utcnow
 from tests import services
-from tests.conftest import NEW_MESSAGE_KEYS, received, webhook_body
+from tests.conftest import NEW_MESSAGE_KEYS, WEBHOOK_FIELDS, received, webhook_body
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
@@ -610,18 +610,7 @@ JSON_VALUES = st.recursive(
 )
 @given(
     fields=st.dictionaries(
-        st.sampled_from(
-            [
-                "user_id",
-                "customer_name",
-                "customer_phone",
-                "message_content",
-                "message_type",
-                "direction",
-                "timestamp",
-                "message_id",
-            ]
-        ),
+        st.sampled_from(WEBHOOK_FIELDS),
         JSON_VALUES,
     )
 )

@@ -15,6 +15,7 @@ import requests
 
 from tests import services
 from tests.clients import PyClient
+from tests.integration.scale_cluster import wait_until
 from tests.live_server import BIN, ROOT, LiveServer, free_port
 from tests.n8n_server import N8nServer
 
@@ -100,12 +101,6 @@ def queue_replies(server) -> list[str]:
 def handed_counts(workers) -> list[int]:
     """How many hand-offs each worker logged."""
     return [log.read_text().count("handed to n8n") for _, log in workers]
-
-
-def wait_until(condition, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def test_several_workers_hand_each_reply_to_n8n_exactly_once(server, n8n, tmp_path):
