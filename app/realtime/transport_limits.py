@@ -11,11 +11,14 @@ Engine.IO (with gevent-websocket) leaves four gaps that a hostile client can use
 
 GuardedWebSocket, installed as Engine.IO's websocket adapter, refuses a message
 as soon as a frame header announces more than max_http_buffer_size in total
-(before reading the payload) and closes a connection whose write stays blocked
-for SOCKET_SEND_TIMEOUT_SECONDS. PollingBodyLimit ends an oversized polling
-session without waiting. cut_slow_consumers(), run by the housekeeping loop,
-disconnects any socket (websocket or polling) with more than
-SOCKET_MAX_BACKLOG_BYTES queued, and frees that queue at once.
+(before reading the payload). Under it, EngineSocket (engine_socket.py) writes
+without blocking and cuts a client whose unsent bytes pass
+SOCKET_MAX_BACKLOG_BYTES or whose writes stay blocked for
+SOCKET_SEND_TIMEOUT_SECONDS, and does the same for a polling client that does
+not poll. PollingBodyLimit ends an oversized polling session without waiting.
+Where EngineSocket is not in use (no gevent-websocket), cut_slow_consumers(),
+run by the housekeeping loop, disconnects any socket with more than
+SOCKET_MAX_BACKLOG_BYTES queued.
 """
 
 import logging
@@ -26,6 +29,7 @@ from urllib.parse import parse_qs
 from engineio import packet
 
 from app.extensions import socketio
+from app.realtime import engine_socket
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +55,12 @@ def guard_transport(app) -> None:
 
     if driver.SimpleWebSocketWSGI is not None:  # gevent without gevent-websocket
         return
-    adapter = type(
-        "GuardedWebSocket",
-        (_GuardedWebSocket, driver.WebSocketWSGI),
-        {"send_timeout": app.config["SOCKET_SEND_TIMEOUT_SECONDS"]},
-    )
+    adapter = type("GuardedWebSocket", (_GuardedWebSocket, driver.WebSocketWSGI), {})
     # Engine.IO looks its websocket adapter up in this per-server table.
     eio._async = {**eio._async, "websocket": adapter}
+    engine_socket.adopt(
+        eio, app.config["SOCKET_MAX_BACKLOG_BYTES"], app.config["SOCKET_SEND_TIMEOUT_SECONDS"]
+    )
 
 
 class PollingBodyLimit:
@@ -81,7 +84,7 @@ class PollingBodyLimit:
                 sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [""])[0]
                 if sid in eio.sockets:
                     log.info("closing polling session %s: body over the limit", sid)
-                    _drop(eio, sid, eio.sockets[sid])
+                    drop(eio, sid, eio.sockets[sid])
                 start_response("413 Request Entity Too Large", [("Content-Type", "text/plain")])
                 return [b"Payload too large"]
         return self.wsgi_app(environ, start_response)
@@ -95,9 +98,7 @@ def _content_length(environ) -> int:
 
 
 class _GuardedWebSocket:
-    """Mixed into engineio's gevent WebSocketWSGI: bounded reads, deadlined writes."""
-
-    send_timeout = 30.0
+    """Mixed into engineio's gevent WebSocketWSGI: bounded reads."""
 
     def __init__(self, handler, server):
         super().__init__(handler, server)
@@ -108,7 +109,6 @@ class _GuardedWebSocket:
     def __call__(self, environ, start_response):
         websocket = environ["wsgi.websocket"]
         websocket.raw_read = self._bounded(websocket, websocket.raw_read)
-        websocket.raw_write = self._deadlined(websocket, websocket.raw_write)
         _open_websockets[self.eio_sid] = websocket
         try:
             return super().__call__(environ, start_response)
@@ -146,22 +146,6 @@ class _GuardedWebSocket:
 
         return read_payload
 
-    def _deadlined(self, websocket, write):
-        import gevent
-
-        def write_with_deadline(data: bytes) -> None:
-            try:
-                with gevent.Timeout(self.send_timeout):
-                    write(data)
-            except gevent.Timeout:
-                log.info(
-                    "closing websocket %s: a write blocked %ss", self.eio_sid, self.send_timeout
-                )
-                abort(websocket)
-                raise OSError("websocket write timed out") from None
-
-        return write_with_deadline
-
 
 def _decodable(message) -> bool:
     try:
@@ -192,22 +176,18 @@ def abort(websocket) -> None:
         pass  # already gone
 
 
-def _packet_bytes(queued) -> int:
-    data = queued.data if queued is not None else None
-    return len(data) if isinstance(data, str | bytes) else 64
-
-
 def backlog_bytes(eio_socket) -> int:
     """Bytes of the packets queued for one Engine.IO socket and not yet written."""
-    queued = eio_socket.queue
-    if queued.qsize() < _BACKLOG_CHECK_FROM:
+    if eio_socket.queue.qsize() < _BACKLOG_CHECK_FROM:
         return 0
-    return sum(_packet_bytes(packet) for packet in list(getattr(queued, "queue", ())))
+    return engine_socket.queued_bytes(eio_socket)
 
 
 def cut_slow_consumers(max_bytes: int) -> int:
     """Disconnect every socket with more than max_bytes waiting for it; returns how many."""
     eio = socketio.server.eio
+    if engine_socket.adopted_by(eio):
+        return 0  # its sockets check their own backlog on every send
     slow = [(sid, s) for sid, s in list(eio.sockets.items()) if backlog_bytes(s) > max_bytes]
     for eio_sid, eio_socket in slow:
         log.warning(
@@ -215,17 +195,17 @@ def cut_slow_consumers(max_bytes: int) -> int:
             eio_sid,
             backlog_bytes(eio_socket),
         )
-        _drop(eio, eio_sid, eio_socket)
+        drop(eio, eio_sid, eio_socket)
     return len(slow)
 
 
-def _drop(eio, eio_sid: str, eio_socket) -> None:
+def drop(eio, eio_sid: str, eio_socket) -> None:
     """Disconnect the Socket.IO client, free its queue, and end its transport now."""
     sid = socketio.server.manager.sid_from_eio_sid(eio_sid, "/")
     if sid is not None:
         socketio.server.disconnect(sid, namespace="/")
     empty = eio.get_queue_empty_exception()
-    while True:
+    while eio_socket.queue is not None:
         try:
             eio_socket.queue.get_nowait()
             eio_socket.queue.task_done()
