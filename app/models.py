@@ -82,6 +82,26 @@ def new_message_id() -> str:
     return "msg_" + uuid.uuid4().hex
 
 
+def new_message_payload(
+    id, conversation_id, user_id, customer_name, customer_phone, content, message_type,
+    direction, timestamp, is_read,
+) -> dict:  # fmt: skip
+    """The `new_message` payload: Message.to_payload, and the webhook's path, which has
+    the values it just inserted rather than a Message (building one costs more)."""
+    return {
+        "id": id,
+        "conversationId": conversation_id,
+        "userId": user_id,
+        "customerName": customer_name,
+        "customerPhone": customer_phone,
+        "messageContent": content,
+        "messageType": message_type,
+        "direction": direction,
+        "timestamp": isoformat(timestamp),
+        "isRead": is_read,
+    }
+
+
 class Message(db.Model):
     """One WhatsApp message, inbound from a customer or outbound from the business."""
 
@@ -122,18 +142,18 @@ class Message(db.Model):
 
     def to_payload(self) -> dict:
         """The `new_message` event payload, exactly the contract's keys."""
-        return {
-            "id": self.id,
-            "conversationId": self.conversation_id,
-            "userId": self.user_id,
-            "customerName": self.conversation.customer_name,
-            "customerPhone": self.conversation.customer_phone,
-            "messageContent": self.content,
-            "messageType": self.message_type,
-            "direction": self.direction,
-            "timestamp": isoformat(self.timestamp),
-            "isRead": self.is_read,
-        }
+        return new_message_payload(
+            self.id,
+            self.conversation_id,
+            self.user_id,
+            self.conversation.customer_name,
+            self.conversation.customer_phone,
+            self.content,
+            self.message_type,
+            self.direction,
+            self.timestamp,
+            self.is_read,
+        )
 
     def delivery(self) -> dict:
         """`status` (null for inbound), and `error` once a reply failed."""
@@ -194,21 +214,10 @@ class Event(db.Model):
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    # The payload as a dict, kept by recorded() so a publish need not parse it back.
-    _decoded = None
-
-    @classmethod
-    def recorded(cls, event_id: int, values: dict, payload: dict) -> Event:
-        """A detached Event for a row just inserted, holding its decoded payload."""
-        event = cls(id=event_id, **values)
-        event._decoded = payload
-        return event
-
     @property
     def data(self) -> dict:
         """The payload as clients receive it, eventId included."""
-        payload = self._decoded if self._decoded is not None else json.loads(self.payload)
-        return {**payload, "eventId": self.id}
+        return {**json.loads(self.payload), "eventId": self.id}
 
     def to_dict(self) -> dict:
         return {"eventId": self.id, "event": self.name, "data": self.data}

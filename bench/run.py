@@ -89,7 +89,11 @@ class Suite:
     def __init__(self, args):
         self.args = args
         self.mode = "quick" if args.quick else "full"
-        self.profile = PROFILES[self.mode]
+        self.profile = {
+            workload: options
+            for workload, options in PROFILES[self.mode].items()
+            if not args.workloads or workload in args.workloads
+        }
         self.raw_dir = BENCH / "results" / time.strftime(f"{self.mode}-%Y%m%d-%H%M%S")
         self.raw_dir.mkdir(parents=True, exist_ok=True)
         self.quiet_wait = args.quiet_wait if args.quiet_wait is not None else QUIET_WAIT[self.mode]
@@ -173,6 +177,7 @@ class Suite:
         redis_server = OurServer(self.raw_dir, database_url, redis_url)
         redis_server.secrets = ours.secrets  # the tokens were signed with these
         workloads = ["latency"] if self.mode == "quick" else ["latency", "fanout", "ingest"]
+        workloads = [workload for workload in workloads if workload in self.profile]
         return self.run_target("ours-redis", redis_server, accounts, workloads)
 
 
@@ -213,6 +218,12 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--targets", nargs="+", default=list(NAMES), choices=list(NAMES), help="servers to run"
+    )
+    parser.add_argument(
+        "--workloads",
+        nargs="+",
+        choices=list(PROFILES["full"]),
+        help="run only these (default: all); with the full profile, pair with --out-dir",
     )
     parser.add_argument("--redis-db", type=int, default=14, help="Redis database for ours-redis")
     parser.add_argument(

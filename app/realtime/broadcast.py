@@ -5,10 +5,14 @@ socket in several of them (an admin who owns the conversation) receives it once.
 """
 
 import logging
+from typing import TYPE_CHECKING
 
 from app.extensions import socketio
 from app.models import Event
 from app.realtime.rooms import ADMIN_ROOM, conversation_room, user_room
+
+if TYPE_CHECKING:
+    from app.services.events import RecordedEvent
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +20,7 @@ log = logging.getLogger(__name__)
 _WITH_CONVERSATION_ROOM = {"message_read"}
 
 
-def rooms_for(event: Event) -> list[str]:
+def rooms_for(event: "Event | RecordedEvent") -> list[str]:
     """The rooms a durable event is addressed to."""
     rooms = [user_room(event.user_id), ADMIN_ROOM]
     if event.name in _WITH_CONVERSATION_ROOM:
@@ -24,7 +28,7 @@ def rooms_for(event: Event) -> list[str]:
     return rooms
 
 
-def publish(event: Event) -> None:
+def publish(event: "RecordedEvent") -> None:
     """Emit a committed durable event to everyone who may see it.
 
     A lost emit is not fatal: the event is in the log, so clients get it on their

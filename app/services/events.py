@@ -1,6 +1,7 @@
 """The durable event log behind eventId, replay on reconnect and GET /api/events."""
 
 import json
+from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import select, text
@@ -11,6 +12,21 @@ from app.timeutil import utcnow
 
 # Any constant works; it only has to be the same in every process.
 _EVENT_LOG_LOCK = 0x1B0C5E7
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event just written, as broadcast.publish needs it: what record() returns.
+
+    Lighter than an ORM Event, and it keeps the payload it was given, so publishing
+    does not parse back the JSON just stored.
+    """
+
+    id: int
+    name: str
+    user_id: int
+    conversation_id: int
+    data: dict  # the payload with its eventId
 
 
 def lock_event_log() -> None:
@@ -32,12 +48,11 @@ def _event_insert():
     return table.insert().returning(table.c.id)
 
 
-def record(name: str, user_id: int, conversation_id: int, payload: dict) -> Event:
+def record(name: str, user_id: int, conversation_id: int, payload: dict) -> RecordedEvent:
     """Add an event to the current transaction; the caller commits it with its change.
 
-    Written with a Core statement, after flushing the caller's ORM changes so the
-    event follows them; the returned Event is detached and carries `payload`
-    decoded, so publishing it does not parse its JSON again.
+    Written with a Core statement on the session's connection, after flushing the
+    caller's ORM changes so the event follows them.
     """
     db.session.flush()
     values = {
@@ -47,8 +62,8 @@ def record(name: str, user_id: int, conversation_id: int, payload: dict) -> Even
         "payload": json.dumps(payload, separators=(",", ":")),
         "created_at": utcnow(),
     }
-    event_id = db.session.execute(_event_insert(), values).scalar_one()
-    return Event.recorded(event_id, values, payload)
+    event_id = db.session.connection().execute(_event_insert(), values).scalar_one()
+    return RecordedEvent(event_id, name, user_id, conversation_id, {**payload, "eventId": event_id})
 
 
 def _visible_to(user: User):

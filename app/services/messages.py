@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -11,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import Forbidden, NotFound
 from app.extensions import db
-from app.models import Conversation, Event, Message, User, new_message_id
+from app.models import Conversation, Message, User, new_message_id, new_message_payload
 from app.realtime import broadcast
 from app.services import events
 from app.services.conversations import can_access, message_by_id
@@ -30,6 +31,13 @@ class IncomingMessage:
     direction: str = "INBOUND"
     timestamp: datetime | None = None
     whatsapp_id: str | None = None
+
+
+class Stored(NamedTuple):
+    """A message store() has just created: what its callers answer with."""
+
+    id: str
+    conversation_id: int
 
 
 def find_by_whatsapp_id(whatsapp_id: str | None) -> Message | None:
@@ -73,12 +81,14 @@ def _conversation_upsert(dialect: str):
 @cache
 def _message_insert():
     """The message insert, built once."""
-    table = Message.__table__
-    return table.insert().returning(table.c.seq)
+    return Message.__table__.insert()
 
 
-def _upsert_conversation(incoming: IncomingMessage, timestamp: datetime) -> Conversation:
-    """Create or update the conversation in one statement, never reading it first."""
+def _upsert_conversation(connection, incoming: IncomingMessage, timestamp: datetime):
+    """Create or update the conversation in one statement, never reading it first.
+
+    Returns its id and customer name (an empty name keeps the stored one).
+    """
     values = {
         "user_id": incoming.user_id,
         "customer_phone": incoming.customer_phone,
@@ -87,15 +97,8 @@ def _upsert_conversation(incoming: IncomingMessage, timestamp: datetime) -> Conv
         "last_message_at": timestamp,
         "created_at": utcnow(),
     }
-    statement = _conversation_upsert(db.session.get_bind().dialect.name)
-    conversation_id, name = db.session.execute(statement, values).one()
-    # Detached: only what the event payload needs.
-    return Conversation(
-        id=conversation_id,
-        user_id=incoming.user_id,
-        customer_phone=incoming.customer_phone,
-        customer_name=name,
-    )
+    statement = _conversation_upsert(connection.dialect.name)
+    return connection.execute(statement, values).one()
 
 
 def touch_conversation(conversation: Conversation, message: Message) -> None:
@@ -105,40 +108,42 @@ def touch_conversation(conversation: Conversation, message: Message) -> None:
         conversation.last_message_at = message.timestamp
 
 
-def store(incoming: IncomingMessage) -> tuple[Message, bool]:
+def store(incoming: IncomingMessage) -> tuple[Message | Stored, bool]:
     """Store a message and emit `new_message`; returns (message, created).
 
     Idempotent on the WhatsApp id through its unique constraint: a repeat, even
     one racing the first, rolls back, returns the stored message and emits
-    nothing. A created message comes back detached (it was written with Core
-    statements, not the ORM, which is most of a webhook's CPU otherwise).
+    nothing. An unknown user fails the conversation's foreign key the same way.
+    A created message comes back detached: it was written with Core statements
+    on the session's connection, not through the ORM, which is most of a
+    webhook's CPU otherwise.
     """
-    if not _user_exists(incoming.user_id):
-        existing = find_by_whatsapp_id(incoming.whatsapp_id)
-        if existing is not None:
-            return existing, False
-        raise NotFound("user_id does not name a known user", field="user_id")
     try:
         message, event = _insert(incoming)
     except IntegrityError:
+        # A repeated WhatsApp id, or (through the foreign key) an unknown user:
+        # both are rare, so they are told apart only now.
         db.session.rollback()
         existing = find_by_whatsapp_id(incoming.whatsapp_id)
-        if existing is None:
-            raise
-        return existing, False
+        if existing is not None:
+            return existing, False
+        if not _user_exists(incoming.user_id):
+            raise NotFound("user_id does not name a known user", field="user_id") from None
+        raise
     broadcast.publish(event)
     return message, True
 
 
-def _insert(incoming: IncomingMessage) -> tuple[Message, Event]:
+def _insert(incoming: IncomingMessage) -> tuple[Stored, events.RecordedEvent]:
     """Write the message, its conversation and its event in one transaction."""
     events.lock_event_log()
+    connection = db.session.connection()
     now = utcnow()
     timestamp = incoming.timestamp or now
-    conversation = _upsert_conversation(incoming, timestamp)
+    conversation_id, customer_name = _upsert_conversation(connection, incoming, timestamp)
     values = {
         "id": new_message_id(),
-        "conversation_id": conversation.id,
+        "conversation_id": conversation_id,
         "user_id": incoming.user_id,
         "direction": incoming.direction,
         "message_type": incoming.message_type,
@@ -148,11 +153,22 @@ def _insert(incoming: IncomingMessage) -> tuple[Message, Event]:
         "is_read": False,
         "created_at": now,
     }
-    seq = db.session.execute(_message_insert(), values).scalar_one()
-    message = Message(seq=seq, conversation=conversation, **values)
-    event = events.record("new_message", incoming.user_id, conversation.id, message.to_payload())
+    connection.execute(_message_insert(), values)
+    payload = new_message_payload(
+        values["id"],
+        conversation_id,
+        incoming.user_id,
+        customer_name,
+        incoming.customer_phone,
+        incoming.content,
+        incoming.message_type,
+        incoming.direction,
+        timestamp,
+        False,
+    )
+    event = events.record("new_message", incoming.user_id, conversation_id, payload)
     db.session.commit()
-    return message, event
+    return Stored(values["id"], conversation_id), event
 
 
 def get_accessible(message_id: str, user: User) -> Message:
