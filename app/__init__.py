@@ -7,12 +7,14 @@ from flask import Flask
 
 from app.extensions import db, jwt, migrate, socketio
 from app.json_provider import StrictJSONProvider
+from app.sessions import SessionCookies
 
 
 def create_app(config_name: str | dict | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, errors, commands."""
     app = Flask(__name__, instance_relative_config=True)
     app.json = StrictJSONProvider(app)
+    app.session_interface = SessionCookies()
     load_config(app, config_name)
     os.makedirs(app.instance_path, exist_ok=True)
     register_extensions(app)

@@ -29,7 +29,7 @@ class RecordedEvent:
     data: dict  # the payload with its eventId
 
 
-def lock_event_log() -> None:
+def lock_event_log(connection=None) -> None:
     """Serialize writers of the event log until the current transaction ends.
 
     On PostgreSQL ids come from a sequence at insert, but transactions commit in
@@ -48,11 +48,14 @@ def _event_insert():
     return table.insert().returning(table.c.id)
 
 
-def record(name: str, user_id: int, conversation_id: int, payload: dict) -> RecordedEvent:
+def record(
+    name: str, user_id: int, conversation_id: int, payload: dict, connection=None
+) -> RecordedEvent:
     """Add an event to the current transaction; the caller commits it with its change.
 
-    Written with a Core statement on the session's connection, after flushing the
-    caller's ORM changes so the event follows them.
+    Written with a Core statement on the session's connection (`connection`, when
+    the caller holds it already), after flushing the caller's ORM changes so the
+    event follows them.
     """
     db.session.flush()
     values = {
@@ -62,7 +65,8 @@ def record(name: str, user_id: int, conversation_id: int, payload: dict) -> Reco
         "payload": json.dumps(payload, separators=(",", ":")),
         "created_at": utcnow(),
     }
-    event_id = db.session.connection().execute(_event_insert(), values).scalar_one()
+    connection = connection or db.session.connection()
+    event_id = connection.execute(_event_insert(), values).scalar_one()
     return RecordedEvent(event_id, name, user_id, conversation_id, {**payload, "eventId": event_id})
 
 

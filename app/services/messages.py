@@ -136,8 +136,8 @@ def store(incoming: IncomingMessage) -> tuple[Message | Stored, bool]:
 
 def _insert(incoming: IncomingMessage) -> tuple[Stored, events.RecordedEvent]:
     """Write the message, its conversation and its event in one transaction."""
-    events.lock_event_log()
     connection = db.session.connection()
+    events.lock_event_log(connection)
     now = utcnow()
     timestamp = incoming.timestamp or now
     conversation_id, customer_name = _upsert_conversation(connection, incoming, timestamp)
@@ -166,7 +166,7 @@ def _insert(incoming: IncomingMessage) -> tuple[Stored, events.RecordedEvent]:
         timestamp,
         False,
     )
-    event = events.record("new_message", incoming.user_id, conversation_id, payload)
+    event = events.record("new_message", incoming.user_id, conversation_id, payload, connection)
     db.session.commit()
     return Stored(values["id"], conversation_id), event
 
