@@ -8,11 +8,13 @@ SOCKET_SEND_TIMEOUT_SECONDS. The worker's resident memory is sampled throughout;
 a control run with both limits lifted shows the growth they prevent.
 """
 
+import json
 import threading
 import time
 import uuid
 
 import pytest
+import requests
 
 from tests.clients import PyClient
 from tests.integration import hostile
@@ -125,6 +127,32 @@ def test_backlog_limit_cuts_a_reader_that_stopped_and_memory_stays_bounded(serve
     finally:
         bystander.close()
         reader.shutdown()
+
+
+@pytest.mark.parametrize(
+    "server", [{"SOCKET_MAX_BACKLOG_BYTES": str(BACKLOG_LIMIT)}], indirect=True
+)
+def test_backlog_limit_cuts_a_polling_client_that_stopped_polling(server):
+    """A long-polling client queues on the server until it polls: the same limit holds."""
+    token = server.login(server.slow_email)["accessToken"]
+    sid = hostile.polling_sid(hostile.polling_session(server))
+    session = f"{server.url}{hostile.POLL_PATH}&sid={sid}"
+    connect = requests.post(session, data="40" + json.dumps({"token": token}), timeout=10)
+    assert connect.status_code == 200, connect.text
+    assert requests.get(session, timeout=10).text.startswith("40{")  # connected; no more polls
+    assert online(server)
+    memory = PeakMemory(server)
+    flood(server)
+    growth = memory.stop()
+    assert wait_offline(server, timeout=5) is not None, "the idle poller was never cut"
+    assert growth < EMITTED_MB / 3, f"worker grew {growth:.1f} MB"
+    assert requests.get(session, timeout=10).status_code == 400  # its session is gone
+    record(
+        "hostile: polling client that stopped polling, backlog limit 4 MiB",
+        emitted_mb=EMITTED_MB,
+        peak_rss_growth_mb=growth,
+        disconnected=1,
+    )
 
 
 @pytest.mark.parametrize(
