@@ -3,23 +3,29 @@
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
-@dataclass
+@dataclass(slots=True)
 class Connection:
-    """One authenticated socket: who holds it, and its recent event times."""
+    """One authenticated socket: who holds it, and its recent event times.
+
+    Held for every socket of the process, so kept small: slots, and the event
+    times' deque (over 600 bytes) made at the socket's first event.
+    """
 
     sid: str
     user_id: int
     is_admin: bool
     token_jti: str
     token_expires_at: float
-    recent_events: deque = field(default_factory=deque)
+    recent_events: deque | None = None
 
     def allow_event(self, per_second: int) -> bool:
         """Sliding-window limit on client events; a refused event is not counted."""
         now = time.monotonic()
+        if self.recent_events is None:
+            self.recent_events = deque()
         while self.recent_events and now - self.recent_events[0] >= 1.0:
             self.recent_events.popleft()
         if len(self.recent_events) >= per_second:

@@ -15,7 +15,7 @@ as soon as a frame header announces more than max_http_buffer_size in total
 without blocking and cuts a client whose unsent bytes pass
 SOCKET_MAX_BACKLOG_BYTES or whose writes stay blocked for
 SOCKET_SEND_TIMEOUT_SECONDS, and does the same for a polling client that does
-not poll. PollingBodyLimit ends an oversized polling session without waiting.
+not poll. polling_body_limit() ends an oversized polling session without waiting.
 Where EngineSocket is not in use (no gevent-websocket), cut_slow_consumers(),
 run by the housekeeping loop, disconnects any socket with more than
 SOCKET_MAX_BACKLOG_BYTES queued.
@@ -30,6 +30,7 @@ from engineio import packet
 
 from app.extensions import socketio
 from app.realtime import engine_socket
+from app.serving import plain_call
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class MessageTooBig(OSError):
 
 def guard_transport(app) -> None:
     """Install the polling body check, and GuardedWebSocket under gevent-websocket."""
-    app.wsgi_app = PollingBodyLimit(app.wsgi_app)
+    app.wsgi_app = polling_body_limit(app.wsgi_app)
     eio = socketio.server.eio
     if eio.async_mode != "gevent":
         return
@@ -56,28 +57,35 @@ def guard_transport(app) -> None:
     if driver.SimpleWebSocketWSGI is not None:  # gevent without gevent-websocket
         return
     adapter = type("GuardedWebSocket", (_GuardedWebSocket, driver.WebSocketWSGI), {})
+
+    def open_websocket(handler, server):
+        # Engine.IO calls what this returns for the socket's whole life: a bound
+        # method, so no C-level frame is added to the stack (see polling_body_limit).
+        return adapter(handler, server).run
+
     # Engine.IO looks its websocket adapter up in this per-server table.
-    eio._async = {**eio._async, "websocket": adapter}
+    eio._async = {**eio._async, "websocket": open_websocket}
     engine_socket.adopt(
         eio, app.config["SOCKET_MAX_BACKLOG_BYTES"], app.config["SOCKET_SEND_TIMEOUT_SECONDS"]
     )
 
 
-class PollingBodyLimit:
+def polling_body_limit(wsgi_app, path: str = "/socket.io/"):
     """WSGI middleware: an Engine.IO polling POST over the size limit ends its session.
 
     Engine.IO refuses such a POST too, but then closes the session waiting for
     its queue to drain, which never happens unless the client is polling at
     that moment: the request would hang for good, one greenlet per attempt.
+    A function rather than a class, and calling the next app as a plain call: a
+    websocket's greenlet waits inside this call for the socket's life (see
+    app/serving.py plain_call).
     """
 
-    def __init__(self, wsgi_app, path: str = "/socket.io/"):
-        self.wsgi_app = wsgi_app
-        self.path = path
+    call = plain_call(wsgi_app)
 
-    def __call__(self, environ, start_response):
+    def guarded(environ, start_response):
         if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO", "").startswith(
-            self.path
+            path
         ):
             eio = socketio.server.eio
             if _content_length(environ) > eio.max_http_buffer_size:
@@ -87,7 +95,9 @@ class PollingBodyLimit:
                     drop(eio, sid, eio.sockets[sid])
                 start_response("413 Request Entity Too Large", [("Content-Type", "text/plain")])
                 return [b"Payload too large"]
-        return self.wsgi_app(environ, start_response)
+        return call(environ, start_response)
+
+    return guarded
 
 
 def _content_length(environ) -> int:
@@ -106,9 +116,15 @@ class _GuardedWebSocket:
         self.message_bytes = 0
         self.eio_sid = getattr(getattr(handler, "__self__", None), "sid", None)
 
-    def __call__(self, environ, start_response):
+    def run(self, environ, start_response):
         websocket = environ["wsgi.websocket"]
-        websocket.raw_read = self._bounded(websocket, websocket.raw_read)
+        read = engine_socket.unbuffered_reader(websocket.handler)
+        if read is not None:
+            websocket.stream.read = read
+        # The upgrade request's parsed headers (the environ has them too) would
+        # otherwise stay for the socket's life: about 1 KB each (docs/performance.md).
+        websocket.handler.headers = type(websocket.handler).headers
+        websocket.raw_read = self._bounded(websocket, websocket.stream.read)
         _open_websockets[self.eio_sid] = websocket
         try:
             return super().__call__(environ, start_response)
