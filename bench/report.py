@@ -542,7 +542,8 @@ def write(results: dict, out_dir: Path) -> tuple[Path, Path]:
     lines = [
         "# Performance",
         "",
-        f"Measured by `bench/run.py{' --quick' if results['mode'] == 'quick' else ''}` "
+        f"Measured by `bench/run.sh{' --quick' if results['mode'] == 'quick' else ''}` "
+        "(run it from the repository root to reproduce these figures) "
         f"on {results['started']} in {results['elapsed_s']:.0f} s: {machine['cores']} cores "
         f"({machine['cpu'] or 'unknown CPU'}), kernel {machine['kernel']}, "
         f"Python {machine['python']}, Node {machine['node']}. "
