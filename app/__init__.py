@@ -82,6 +82,10 @@ def register_extensions(app: Flask) -> None:
     from app.realtime.transport_limits import guard_transport
     from app.state import init_state
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file has no connection to lose; a ping would cost a statement per request.
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "pool_pre_ping": False}
     db.init_app(app)
     # Batch mode lets later migrations alter SQLite tables.
     migrate.init_app(app, db, render_as_batch=True)

@@ -17,6 +17,7 @@ READ_BUFFER_BYTES = 512
 
 # A header name as the email package's parser accepts it: printable ASCII, no colon.
 _HEADER_NAME = re.compile(r"[!-9;-~]+\Z")
+_PLAIN_VERSIONS = frozenset(("HTTP/1.1", "HTTP/1.0"))
 
 
 class CompactWebSocketHandler(WebSocketHandler):
@@ -39,6 +40,26 @@ class CompactWebSocketHandler(WebSocketHandler):
 
     def MessageClass(self, rfile, *args):  # noqa: N802 (pywsgi's name)
         return read_headers(rfile)
+
+    def _headers(self):
+        """The environ's HTTP_* pairs, as pywsgi derives them, without the detour.
+
+        pywsgi formats each header back into a line and splits it again; pairs
+        read_headers stored itself are used as they are (the same rules: names
+        with "_" dropped, values stripped, Content-Type/-Length left to it).
+        """
+        if not getattr(self.headers, "plain", False):
+            yield from super()._headers()
+            return
+        for name, value in self.headers._headers:
+            if "_" in name:
+                continue
+            key = name.replace("-", "_").upper()
+            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                yield "HTTP_" + key, value.strip()
+
+    def _check_http_version(self):
+        return self.request_version in _PLAIN_VERSIONS or super()._check_http_version()
 
     def log_request(self):
         # gevent-websocket formats the line before asking whether its logger
@@ -85,6 +106,7 @@ def read_headers(rfile):
         if not colon or "\r" in value or not _HEADER_NAME.match(name):
             return pywsgi.headers_factory(BytesIO(b"".join(lines)))
         message._headers.append((name, value.lstrip(" \t")))
+    message.plain = True  # for CompactWebSocketHandler._headers
     return message
 
 

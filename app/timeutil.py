@@ -12,7 +12,7 @@ def isoformat(moment: datetime | None) -> str | None:
     """ISO-8601 UTC with millisecond precision and a Z suffix."""
     if moment is None:
         return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_timestamp(value) -> datetime:

@@ -6,7 +6,7 @@ import pytest
 from gevent import pywsgi
 
 from app.realtime.engine_socket import websocket_frame
-from app.serving import read_headers
+from app.serving import CompactWebSocketHandler, read_headers
 
 PLAIN = (
     b"Host: localhost:5000\r\n"
@@ -67,3 +67,28 @@ def test_text_frames_carry_their_length_in_the_smallest_form(length, header):
 
 def test_bytes_go_in_a_binary_frame():
     assert websocket_frame(b"\x00\x01") == b"\x82\x02\x00\x01"
+
+
+class _Handler:
+    """Just what WSGIHandler._headers reads."""
+
+    def __init__(self, headers):
+        self.headers = headers
+
+
+def test_environ_pairs_of_plain_headers_are_pywsgis():
+    block = PLAIN + b"X_Under: dropped\r\nAccept: a\r\nAccept: b\r\nX-Trail:  v \t\r\n\r\n"
+    block = block.replace(b"\r\n\r\nX_Under", b"\r\nX_Under")
+    message = read_headers(BytesIO(block))
+    assert message.plain
+    ours = list(CompactWebSocketHandler._headers(_Handler(message)))
+    assert ours == list(pywsgi.WSGIHandler._headers(_Handler(message)))
+    assert ("HTTP_X_TRAIL", "v") in ours
+    assert not any(key.startswith("HTTP_X_UNDER") for key, _ in ours)
+
+
+def test_plain_http_versions_are_accepted_and_others_still_checked():
+    handler = CompactWebSocketHandler.__new__(CompactWebSocketHandler)
+    for version, accepted in [("HTTP/1.1", True), ("HTTP/1.0", True), ("HTTP/2.0", False)]:
+        handler.request_version = version
+        assert handler._check_http_version() is accepted
