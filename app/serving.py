@@ -99,15 +99,31 @@ def read_headers(rfile):
         lines.append(line)
         if line in (b"\r\n", b"\n", b""):
             break
-    message = pywsgi.OldMessage()
+    message = PlainHeaders()
     for line in lines[:-1]:
         text = line.decode("iso-8859-1")
         name, colon, value = text.removesuffix("\n").removesuffix("\r").partition(":")
         if not colon or "\r" in value or not _HEADER_NAME.match(name):
             return pywsgi.headers_factory(BytesIO(b"".join(lines)))
         message._headers.append((name, value.lstrip(" \t")))
-    message.plain = True  # for CompactWebSocketHandler._headers
     return message
+
+
+class PlainHeaders(pywsgi.OldMessage):
+    """Headers read_headers stored itself: plain `Name: value` pairs, decoded as latin-1.
+
+    get() skips the email policy's per-field step, which returns such a value
+    unchanged anyway (it only rewraps values with undecodable bytes).
+    """
+
+    plain = True  # for CompactWebSocketHandler._headers
+
+    def get(self, name, failobj=None):
+        name = name.lower()
+        for key, value in self._headers:
+            if key.lower() == name:
+                return value
+        return failobj
 
 
 class _Replay:
