@@ -76,16 +76,16 @@ def allowed_origin(app: Flask):
 
 
 def register_extensions(app: Flask) -> None:
-    from app import security  # noqa: F401  (registers the JWT callbacks)
+    from app import (
+        security,  # noqa: F401  (registers the JWT callbacks)
+        sqlite_tuning,
+    )
     from app.realtime import handlers  # noqa: F401  (registers the socket handlers)
     from app.realtime.message_queue import manager_for
     from app.realtime.transport_limits import guard_transport
     from app.state import init_state
 
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # A file has no connection to lose; a ping would cost a statement per request.
-        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "pool_pre_ping": False}
+    sqlite_tuning.engine_options(app)
     db.init_app(app)
     # Batch mode lets later migrations alter SQLite tables.
     migrate.init_app(app, db, render_as_batch=True)
@@ -108,25 +108,7 @@ def register_extensions(app: Flask) -> None:
     socketio.server.eio.async_handlers = False
     guard_transport(app)
     init_state(app)
-    _tune_sqlite(app)
-
-
-def _tune_sqlite(app: Flask) -> None:
-    """WAL and a busy timeout let the webhook write while readers read."""
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return
-    from sqlalchemy import event
-
-    with app.app_context():
-
-        @event.listens_for(db.engine, "connect")
-        def _pragmas(dbapi_connection, _record):
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=5000")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
+    sqlite_tuning.tune(app)
 
 
 def register_blueprints(app: Flask) -> None:
