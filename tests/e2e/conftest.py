@@ -163,6 +163,15 @@ def wait_connected(page) -> None:
     )
 
 
+def wait_joined(page, conversation_id: int) -> None:
+    """Wait until the server has confirmed the page's join of a conversation room
+    (typing indicators go to that room only)."""
+    page.wait_for_function(
+        "id => window.socketClient && window.socketClient.getStatus().joinedRooms.includes(id)",
+        arg=conversation_id,
+    )
+
+
 @pytest.fixture
 def screenshot(tmp_path):
     """screenshot(page, name): save a screenshot of the page.

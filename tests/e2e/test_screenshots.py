@@ -12,6 +12,7 @@ from tests.e2e.conftest import (
     report_status,
     send,
     wait_connected,
+    wait_joined,
     webhook,
 )
 from tests.live_server import LiveServer
@@ -52,6 +53,7 @@ def test_agent_panel(server, open_page, screenshot):
     for page in (agent, admin):
         open_conversation(page, conversation)
         wait_connected(page)
+        wait_joined(page, conversation)
     first = send(agent, "Merhaba Zeynep Hanım, iade talebinizi aldık.")
     expect(first).to_have_attribute("data-status", "sent")
     report_status(server, first.get_attribute("data-message-id"), "read")

@@ -2,7 +2,13 @@
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import customer_phone, open_conversation, wait_connected, webhook
+from tests.e2e.conftest import (
+    customer_phone,
+    open_conversation,
+    wait_connected,
+    wait_joined,
+    webhook,
+)
 
 
 def badge(page, conversation_id):
@@ -18,6 +24,7 @@ def test_each_sees_the_other_typing_and_stopping(server, open_page):
         page.goto(f"{server.url}/client?conversation={conversation}")
         expect(page.locator(".message-text", has_text="Merhaba")).to_be_visible()
         wait_connected(page)
+        wait_joined(page, conversation)
 
     for typist, watcher in ((owner, admin), (admin, owner)):
         indicator = watcher.locator("#typing-indicator")
@@ -42,6 +49,7 @@ def test_typing_clears_when_the_typist_goes_quiet(server, open_page):
     for page in (owner, admin):
         page.goto(f"{server.url}/client?conversation={conversation}")
         wait_connected(page)
+        wait_joined(page, conversation)
     owner.locator("#reply-input").press_sequentially("Tamam")
     expect(admin.locator("#typing-indicator")).to_be_visible()
     # No more keys: the owner's page sends isTyping:false after its idle time.

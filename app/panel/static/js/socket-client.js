@@ -38,6 +38,8 @@ export class SocketClient {
     this.handlers = new Map();
     this.cursor = new EventCursor();
     this.rooms = new Set();
+    // Rooms the server has confirmed joining on this connection.
+    this.joinedRooms = new Set();
     this.typingSentAt = new Map();
     this.outbox = [];
     this.sentAt = [];
@@ -79,6 +81,7 @@ export class SocketClient {
       isConnected: this.isConnected,
       socketId: this.socket?.id ?? null,
       reconnectAttempts: this.reconnectAttempts,
+      joinedRooms: [...this.joinedRooms],
     };
   }
 
@@ -143,7 +146,7 @@ export class SocketClient {
     this.authRetried = false;
     this.stopPolling();
     this.setState('connected');
-    this.rooms.forEach((id) => this.emit('join_conversation', id));
+    this.rooms.forEach((id) => this.sendJoin(id));
     if (!reconnected) {
       this.trigger('connected', this.getStatus());
       return;
@@ -155,6 +158,7 @@ export class SocketClient {
 
   onDisconnect(reason) {
     this.isConnected = false;
+    this.joinedRooms.clear();
     this.trigger('disconnected', { reason });
     if (reason === 'io client disconnect') {
       this.setState('disconnected');
@@ -302,12 +306,20 @@ export class SocketClient {
     const id = Number(conversationId);
     this.rooms.add(id);
     if (!this.isConnected) return Promise.resolve({ error: 'Not connected' });
-    return this.emit('join_conversation', id);
+    return this.sendJoin(id);
+  }
+
+  sendJoin(id) {
+    return this.emit('join_conversation', id).then((ack) => {
+      if (ack && ack.ok && this.rooms.has(id)) this.joinedRooms.add(id);
+      return ack;
+    });
   }
 
   leaveConversation(conversationId) {
     const id = Number(conversationId);
     this.rooms.delete(id);
+    this.joinedRooms.delete(id);
     this.typingSentAt.delete(id);
     if (!this.isConnected) return Promise.resolve({ error: 'Not connected' });
     return this.emit('leave_conversation', id);
