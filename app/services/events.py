@@ -35,10 +35,17 @@ def lock_event_log(connection=None) -> None:
     On PostgreSQL ids come from a sequence at insert, but transactions commit in
     any order, so a reader of `id > last` could skip an id that commits later.
     Holding one advisory lock from before the first insert to the commit makes
-    ids commit in order. SQLite already allows one writer at a time.
+    ids commit in order. SQLite already allows one writer at a time. `connection`:
+    the transaction's, when it is not the session's.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_LOG_LOCK})
+    connection = connection or db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_advisory_lock(), {"key": _EVENT_LOG_LOCK})
+
+
+@cache
+def _advisory_lock():
+    return text("SELECT pg_advisory_xact_lock(:key)")
 
 
 @cache
@@ -53,11 +60,13 @@ def record(
 ) -> RecordedEvent:
     """Add an event to the current transaction; the caller commits it with its change.
 
-    Written with a Core statement on the session's connection (`connection`, when
-    the caller holds it already), after flushing the caller's ORM changes so the
-    event follows them.
+    Written with a Core statement on the session's connection, after flushing the
+    caller's ORM changes so the event follows them; or on `connection`, the
+    transaction of a caller that writes with Core statements only.
     """
-    db.session.flush()
+    if connection is None:
+        db.session.flush()
+        connection = db.session.connection()
     values = {
         "name": name,
         "user_id": user_id,
@@ -65,7 +74,6 @@ def record(
         "payload": json.dumps(payload, separators=(",", ":")),
         "created_at": utcnow(),
     }
-    connection = connection or db.session.connection()
     event_id = connection.execute(_event_insert(), values).scalar_one()
     return RecordedEvent(event_id, name, user_id, conversation_id, {**payload, "eventId": event_id})
 

@@ -115,15 +115,14 @@ def store(incoming: IncomingMessage) -> tuple[Message | Stored, bool]:
     one racing the first, rolls back, returns the stored message and emits
     nothing. An unknown user fails the conversation's foreign key the same way.
     A created message comes back detached: it was written with Core statements
-    on the session's connection, not through the ORM, which is most of a
-    webhook's CPU otherwise.
+    in a transaction of its own, not through the ORM session, which is most of
+    a webhook's CPU otherwise.
     """
     try:
         message, event = _insert(incoming)
     except IntegrityError:
         # A repeated WhatsApp id, or (through the foreign key) an unknown user:
         # both are rare, so they are told apart only now.
-        db.session.rollback()
         existing = find_by_whatsapp_id(incoming.whatsapp_id)
         if existing is not None:
             return existing, False
@@ -136,7 +135,11 @@ def store(incoming: IncomingMessage) -> tuple[Message | Stored, bool]:
 
 def _insert(incoming: IncomingMessage) -> tuple[Stored, events.RecordedEvent]:
     """Write the message, its conversation and its event in one transaction."""
-    connection = db.session.connection()
+    with db.engine.begin() as connection:
+        return _insert_on(connection, incoming)
+
+
+def _insert_on(connection, incoming: IncomingMessage) -> tuple[Stored, events.RecordedEvent]:
     events.lock_event_log(connection)
     now = utcnow()
     timestamp = incoming.timestamp or now
@@ -167,7 +170,6 @@ def _insert(incoming: IncomingMessage) -> tuple[Stored, events.RecordedEvent]:
         False,
     )
     event = events.record("new_message", incoming.user_id, conversation_id, payload, connection)
-    db.session.commit()
     return Stored(values["id"], conversation_id), event
 
 
