@@ -11,7 +11,7 @@ from geventwebsocket.handler import WebSocketHandler
 
 # gevent gives each connection an 8 KiB read buffer (io.DEFAULT_BUFFER_SIZE) for as long
 # as it lives. A websocket reads its socket directly once upgraded
-# (engine_socket.unbuffered_reader), so the buffer only serves HTTP requests: a
+# (CompactWebSocketHandler.run_websocket), so the buffer only serves HTTP requests: a
 # webhook's line, headers and body take one or two reads of this size.
 READ_BUFFER_BYTES = 512
 
@@ -61,11 +61,55 @@ class CompactWebSocketHandler(WebSocketHandler):
     def _check_http_version(self):
         return self.request_version in _PLAIN_VERSIONS or super()._check_http_version()
 
+    def run_websocket(self):
+        # Upgraded: from now on the connection is read as a websocket, for its life.
+        read = _unbuffered_reader(self)
+        if read is not None:
+            self.websocket.stream.read = self.websocket.raw_read = read
+        # The request's parsed headers (the environ has them too) would otherwise
+        # stay as long: about 1 KB per socket (docs/performance.md).
+        self.headers = type(self).headers
+        super().run_websocket()
+
     def log_request(self):
         # gevent-websocket formats the line before asking whether its logger
         # (ACCESS_LOG_LEVEL, WARNING by default) wants it.
         if self.logger.isEnabledFor(logging.INFO):
             super().log_request()
+
+
+def _unbuffered_reader(handler):
+    """A read(n) for an upgraded connection that reads the socket itself, or None.
+
+    gevent-websocket reads through the request's buffered file, whose reads call
+    back into Python from C: one more C-level frame on the stack every idle
+    socket's greenlet keeps (see plain_call). A client may send nothing before
+    the 101 response (RFC 6455 4.1), so the buffer is normally empty by now; if
+    it is not (a client that did), None: keep the buffered file.
+    """
+    connection = handler.socket
+    timeout = connection.gettimeout()
+    connection.settimeout(0.0)
+    try:
+        buffered = handler.rfile.peek(1)  # what is buffered, or one non-blocking read
+    except OSError:
+        buffered = b""
+    finally:
+        connection.settimeout(timeout)
+    if buffered:
+        return None
+
+    def read(length: int) -> bytes:
+        chunks = []
+        while length > 0:
+            chunk = connection.recv(length)
+            if not chunk:
+                break  # the peer closed; gevent-websocket sees a short read
+            chunks.append(chunk)
+            length -= len(chunk)
+        return b"".join(chunks)
+
+    return read
 
 
 def plain_call(wsgi_app):

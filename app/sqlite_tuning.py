@@ -38,21 +38,20 @@ def tune(app) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     with app.app_context():
-        path = db.engine.url.database
+        engine = db.engine
+    path = engine.url.database
     in_thread = bool(path) and path != ":memory:" and _served()
 
-    with app.app_context():
-
-        @event.listens_for(db.engine, "connect")
-        def _pragmas(dbapi_connection, _record):
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=5000")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            if in_thread:
-                cursor.execute("PRAGMA wal_autocheckpoint=0")
-            cursor.close()
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if in_thread:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.close()
 
     if in_thread:
         socketio.start_background_task(_checkpoint_every_second, path)

@@ -3,9 +3,8 @@
 import sqlite3
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
-from app import create_app
 from app.extensions import db
 from app.models import Event, Message, OutboundDelivery
 from app.services.delivery_status import may_change
@@ -254,22 +253,8 @@ def test_inbound_message_is_409(post_status, reply_id):
 # The database down
 
 
-def test_database_locked_is_503_and_n8ns_retry_applies_once(tmp_path, fast_password_hashes):
-    app = create_app(
-        {"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/inbox.db"}
-    )
-    with app.app_context():
-
-        @event.listens_for(db.engine, "connect")
-        def _short_busy_timeout(dbapi_connection, _record):
-            dbapi_connection.execute("PRAGMA busy_timeout=100")
-
-        db.create_all()
-        try:
-            _locked_status_round_trip(app, tmp_path / "inbox.db")
-        finally:
-            db.session.remove()
-            db.engine.dispose()
+def test_database_locked_is_503_and_n8ns_retry_applies_once(file_app, fast_password_hashes):
+    _locked_status_round_trip(*file_app)
 
 
 def _locked_status_round_trip(app, path) -> None:

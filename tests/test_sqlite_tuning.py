@@ -17,31 +17,23 @@ def _pragma(app, name):
         return db.session.execute(db.text(f"PRAGMA {name}")).scalar()
 
 
-def _file_app(tmp_path):
-    return create_app(
-        {"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/t.db"}
-    )
-
-
 def test_outside_a_server_sqlite_checkpoints_by_itself(tmp_path, monkeypatch):
     monkeypatch.delenv("SERVER_SOFTWARE", raising=False)
-    app = _file_app(tmp_path)
+    app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/t.db"})
     assert _pragma(app, "journal_mode") == "wal"
     assert _pragma(app, "wal_autocheckpoint") == 1000
 
 
-def test_checkpoint_copies_the_log_into_the_database_without_blocking_writers(tmp_path):
-    app = _file_app(tmp_path)
-    with app.app_context():
-        db.create_all()
-        db.session.execute(db.text("PRAGMA wal_autocheckpoint=0"))
-        for n in range(50):
-            db.session.add(User(email=f"u{n}@example.com", password_hash="x", name="u"))
-            db.session.commit()
-        busy, frames, copied = checkpoint(f"{tmp_path}/t.db")
-        assert (busy, copied) == (0, frames) and frames > 0
-        # The app's connection stays usable, and the rows are in the database file.
-        assert db.session.query(User).count() == 50
-    reader = sqlite3.connect(f"{tmp_path}/t.db")
+def test_checkpoint_copies_the_log_into_the_database_without_blocking_writers(file_app):
+    _app, path = file_app
+    db.session.execute(db.text("PRAGMA wal_autocheckpoint=0"))
+    for n in range(50):
+        db.session.add(User(email=f"u{n}@example.com", password_hash="x", name="u"))
+        db.session.commit()
+    busy, frames, copied = checkpoint(str(path))
+    assert (busy, copied) == (0, frames) and frames > 0
+    # The app's connection stays usable, and the rows are in the database file.
+    assert db.session.query(User).count() == 50
+    reader = sqlite3.connect(path)
     assert reader.execute("SELECT count(*) FROM users").fetchone() == (50,)
     reader.close()

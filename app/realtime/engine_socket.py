@@ -95,40 +95,6 @@ def websocket_frame(payload, opcode: int | None = None) -> bytes:
     return header + payload
 
 
-def unbuffered_reader(handler):
-    """A read(n) for an upgraded connection that reads the socket itself, or None.
-
-    gevent-websocket reads through the request's buffered file, whose reads call
-    back into Python from C: one more C-level frame on the stack every idle
-    socket's greenlet keeps (see app/serving.py plain_call). A client may send
-    nothing before the 101 response (RFC 6455 4.1), so the buffer is normally
-    empty by now; if it is not (a client that did), None: keep the buffered file.
-    """
-    connection = handler.socket
-    timeout = connection.gettimeout()
-    connection.settimeout(0.0)
-    try:
-        buffered = handler.rfile.peek(1)  # what is buffered, or one non-blocking read
-    except OSError:
-        buffered = b""
-    finally:
-        connection.settimeout(timeout)
-    if buffered:
-        return None
-
-    def read(length: int) -> bytes:
-        chunks = []
-        while length > 0:
-            chunk = connection.recv(length)
-            if not chunk:
-                break  # the peer closed; gevent-websocket sees a short read
-            chunks.append(chunk)
-            length -= len(chunk)
-        return b"".join(chunks)
-
-    return read
-
-
 class EngineSocket(Socket):
     """An Engine.IO socket whose websocket sends are direct writes (see the module doc)."""
 

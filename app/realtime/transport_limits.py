@@ -118,13 +118,7 @@ class _GuardedWebSocket:
 
     def run(self, environ, start_response):
         websocket = environ["wsgi.websocket"]
-        read = engine_socket.unbuffered_reader(websocket.handler)
-        if read is not None:
-            websocket.stream.read = read
-        # The upgrade request's parsed headers (the environ has them too) would
-        # otherwise stay for the socket's life: about 1 KB each (docs/performance.md).
-        websocket.handler.headers = type(websocket.handler).headers
-        websocket.raw_read = self._bounded(websocket, websocket.stream.read)
+        websocket.raw_read = self._bounded(websocket, websocket.raw_read)
         _open_websockets[self.eio_sid] = websocket
         try:
             return super().__call__(environ, start_response)
