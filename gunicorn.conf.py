@@ -1,11 +1,11 @@
 """Read by gunicorn from the directory it starts in (the Procfile's web: line).
 
-The hook runs in the worker, after gevent has patched it, so importing the app there
-is safe; the master never imports it.
+The hook runs in the worker, after gevent has patched it and the app is loaded,
+so importing the app there is safe; the master never imports it.
 """
 
 
 def post_worker_init(worker):
-    from app.serving import tune_worker
+    from app.transport import serve
 
-    tune_worker(worker)
+    serve(worker)

@@ -79,10 +79,10 @@ def register_extensions(app: Flask) -> None:
     from app import (
         security,  # noqa: F401  (registers the JWT callbacks)
         sqlite_tuning,
+        transport,
     )
     from app.realtime import handlers  # noqa: F401  (registers the socket handlers)
     from app.realtime.message_queue import manager_for
-    from app.realtime.transport_limits import guard_transport
     from app.state import init_state
 
     sqlite_tuning.engine_options(app)
@@ -106,7 +106,7 @@ def register_extensions(app: Flask) -> None:
     # Handle one socket's events in the order they arrive (a typing true/false
     # pair must not swap); Engine.IO has its own switch for this.
     socketio.server.eio.async_handlers = False
-    guard_transport(app)
+    transport.install(app)
     init_state(app)
     sqlite_tuning.tune(app)
 

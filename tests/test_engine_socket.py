@@ -9,7 +9,9 @@ import gevent.socket
 import pytest
 from engineio import Server, packet
 
-from app.realtime.engine_socket import EngineSocket, websocket_frame
+from app.transport.connection import Connection
+from app.transport.fast.engine_socket import EngineSocket, websocket_frame
+from app.transport.sessions import CheckedWebSocket
 
 BACKLOG = 4 * 1024 * 1024
 
@@ -21,18 +23,15 @@ def engine_socket(ping_interval: float = 25) -> EngineSocket:
     return sock
 
 
-class _Handler:
-    def __init__(self, connection):
-        self.socket = connection
-
-
 class _WebSocket:
     """What EngineSocket uses of gevent-websocket's WebSocket."""
 
     closed = False
 
-    def __init__(self, connection):
-        self.handler = _Handler(connection)
+
+def checked(connection) -> CheckedWebSocket:
+    """gevent-websocket's WebSocket as Engine.IO gets it, on a guarded connection."""
+    return CheckedWebSocket(_WebSocket(), Connection(connection, send_timeout=5), None)
 
 
 @pytest.fixture
@@ -41,7 +40,7 @@ def pair():
     server_end, client_end = gevent.socket.socketpair()
     sock = engine_socket()
     sock.connected = sock.upgraded = True
-    yield sock, _WebSocket(server_end), client_end
+    yield sock, checked(server_end), client_end
     server_end.close()
     client_end.close()
 

@@ -5,8 +5,8 @@ from io import BytesIO
 import pytest
 from gevent import pywsgi
 
-from app.realtime.engine_socket import websocket_frame
-from app.serving import CompactWebSocketHandler, read_headers
+from app.transport.fast.compact import PlainHeadersHandler, read_headers
+from app.transport.fast.engine_socket import websocket_frame
 
 PLAIN = (
     b"Host: localhost:5000\r\n"
@@ -69,6 +69,9 @@ def test_bytes_go_in_a_binary_frame():
     assert websocket_frame(b"\x00\x01") == b"\x82\x02\x00\x01"
 
 
+Handler = type("Handler", (PlainHeadersHandler, pywsgi.WSGIHandler), {})
+
+
 class _Handler:
     """Just what WSGIHandler._headers reads."""
 
@@ -81,14 +84,14 @@ def test_environ_pairs_of_plain_headers_are_pywsgis():
     block = block.replace(b"\r\n\r\nX_Under", b"\r\nX_Under")
     message = read_headers(BytesIO(block))
     assert message.plain
-    ours = list(CompactWebSocketHandler._headers(_Handler(message)))
+    ours = list(Handler._headers(_Handler(message)))
     assert ours == list(pywsgi.WSGIHandler._headers(_Handler(message)))
     assert ("HTTP_X_TRAIL", "v") in ours
     assert not any(key.startswith("HTTP_X_UNDER") for key, _ in ours)
 
 
 def test_plain_http_versions_are_accepted_and_others_still_checked():
-    handler = CompactWebSocketHandler.__new__(CompactWebSocketHandler)
+    handler = Handler.__new__(Handler)
     for version, accepted in [("HTTP/1.1", True), ("HTTP/1.0", True), ("HTTP/2.0", False)]:
         handler.request_version = version
         assert handler._check_http_version() is accepted

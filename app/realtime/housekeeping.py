@@ -9,7 +9,8 @@ import logging
 import time
 
 from app.extensions import socketio
-from app.realtime import broadcast, token_sweep, transport_limits
+from app.realtime import broadcast, token_sweep
+from app.transport import sessions
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def _run(app, shared) -> None:
         socketio.sleep(TICK_SECONDS)
         try:
             expire_typing(shared)
-            transport_limits.cut_slow_consumers(app.config["SOCKET_MAX_BACKLOG_BYTES"])
+            sessions.cut_slow_consumers(app.config["SOCKET_MAX_BACKLOG_BYTES"])
             # Presence paces itself: a refresh every ttl/4 s, a retry after an outage.
             shared.presence.tick()
             # Last: it reads the database, and a database outage must not stop the rest.

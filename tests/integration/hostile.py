@@ -7,6 +7,7 @@ Unlike python-socketio, these can send what no well-behaved client sends
 import json
 import socket
 import struct
+import time
 from pathlib import Path
 
 import requests
@@ -91,3 +92,29 @@ def worker_rss_kib(server) -> int:
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     status = Path(f"/proc/{children[0]}/status").read_text()
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+
+
+def masked_frame(payload: bytes, opcode: int = 0x1, key: bytes = b"\x0f\xa5\x5a\xf0", fin=True):
+    """A client frame as a browser sends it: `payload` masked with `key`."""
+    length = len(payload)
+    header = frame_header(length, opcode, fin)[:-4] + key
+    repeated = (key * (length // 4 + 1))[:length]
+    masked = (int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")).to_bytes(
+        length, "big"
+    )
+    return header + masked
+
+
+def closed_by_server_raw(sock: socket.socket, timeout: float = 5) -> bool:
+    """Read and discard until the server ends the TCP connection (True) or timeout (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            if not sock.recv(65536):
+                return True
+        except TimeoutError:
+            return False
+        except OSError:
+            return True
+    return False

@@ -1,16 +1,20 @@
-"""How gunicorn's gevent-websocket worker serves the app (hooked in by gunicorn.conf.py)."""
+"""Fast-path request handling (library internals: pywsgi's handler and gevent-websocket's).
+
+Mixins put in front of the worker's handler class by app.transport.serve() when
+the fast path is on; see app/transport/__init__.py for what each buys.
+"""
 
 import logging
 import re
-import types
 from http.client import _MAXHEADERS, _MAXLINE
 from io import BytesIO
 
 from gevent import pywsgi
-from geventwebsocket.handler import WebSocketHandler
+
+from app.transport.sessions import plain_call
 
 # gevent gives each connection an 8 KiB read buffer (io.DEFAULT_BUFFER_SIZE) for as long
-# as it lives. A websocket reads its socket directly once upgraded
+# as it lives. A websocket reads its Connection directly once upgraded
 # (CompactWebSocketHandler.run_websocket), so the buffer only serves HTTP requests: a
 # webhook's line, headers and body take one or two reads of this size.
 READ_BUFFER_BYTES = 512
@@ -20,9 +24,10 @@ _HEADER_NAME = re.compile(r"[!-9;-~]+\Z")
 _PLAIN_VERSIONS = frozenset(("HTTP/1.1", "HTTP/1.0"))
 
 
-class CompactWebSocketHandler(WebSocketHandler):
-    """gevent-websocket's handler: a small read buffer per connection, plain headers
-    parsed without the email package, and an access-log line only when it is logged."""
+class CompactWebSocketHandler:
+    """Mixed in front of gevent-websocket's handler: a small read buffer per
+    connection, a websocket read from its Connection without the buffered file,
+    and an access-log line only when it is logged."""
 
     def __init__(self, sock, address, server, rfile=None):
         if rfile is None:
@@ -37,6 +42,26 @@ class CompactWebSocketHandler(WebSocketHandler):
     def application(self, wsgi_app):
         # pywsgi sets this per request; a websocket stays inside the call for its life.
         self._application = plain_call(wsgi_app)
+
+    def run_websocket(self):
+        # Upgraded, and nothing was buffered past the request (GuardedHandler
+        # refuses that): read the Connection directly, without the file.
+        self.websocket.stream.read = self.websocket.raw_read = self.socket.read
+        # The request's parsed headers (the environ has them too) would otherwise
+        # stay as long: about 1 KB per socket (docs/performance.md).
+        self.headers = type(self).headers
+        super().run_websocket()
+
+    def log_request(self):
+        # gevent-websocket formats the line before asking whether its logger
+        # (ACCESS_LOG_LEVEL, WARNING by default) wants it.
+        if self.logger.isEnabledFor(logging.INFO):
+            super().log_request()
+
+
+class PlainHeadersHandler:
+    """Mixed in front of pywsgi's handler: plain request headers parsed without the
+    email package, and the environ's HTTP_* pairs built from them directly."""
 
     def MessageClass(self, rfile, *args):  # noqa: N802 (pywsgi's name)
         return read_headers(rfile)
@@ -60,71 +85,6 @@ class CompactWebSocketHandler(WebSocketHandler):
 
     def _check_http_version(self):
         return self.request_version in _PLAIN_VERSIONS or super()._check_http_version()
-
-    def run_websocket(self):
-        # Upgraded: from now on the connection is read as a websocket, for its life.
-        read = _unbuffered_reader(self)
-        if read is not None:
-            self.websocket.stream.read = self.websocket.raw_read = read
-        # The request's parsed headers (the environ has them too) would otherwise
-        # stay as long: about 1 KB per socket (docs/performance.md).
-        self.headers = type(self).headers
-        super().run_websocket()
-
-    def log_request(self):
-        # gevent-websocket formats the line before asking whether its logger
-        # (ACCESS_LOG_LEVEL, WARNING by default) wants it.
-        if self.logger.isEnabledFor(logging.INFO):
-            super().log_request()
-
-
-def _unbuffered_reader(handler):
-    """A read(n) for an upgraded connection that reads the socket itself, or None.
-
-    gevent-websocket reads through the request's buffered file, whose reads call
-    back into Python from C: one more C-level frame on the stack every idle
-    socket's greenlet keeps (see plain_call). A client may send nothing before
-    the 101 response (RFC 6455 4.1), so the buffer is normally empty by now; if
-    it is not (a client that did), None: keep the buffered file.
-    """
-    connection = handler.socket
-    timeout = connection.gettimeout()
-    connection.settimeout(0.0)
-    try:
-        buffered = handler.rfile.peek(1)  # what is buffered, or one non-blocking read
-    except OSError:
-        buffered = b""
-    finally:
-        connection.settimeout(timeout)
-    if buffered:
-        return None
-
-    def read(length: int) -> bytes:
-        chunks = []
-        while length > 0:
-            chunk = connection.recv(length)
-            if not chunk:
-                break  # the peer closed; gevent-websocket sees a short read
-            chunks.append(chunk)
-            length -= len(chunk)
-        return b"".join(chunks)
-
-    return read
-
-
-def plain_call(wsgi_app):
-    """`wsgi_app`, callable without a C-level frame.
-
-    Calling an object (a Flask app, a middleware instance) goes through its type's
-    call slot, a nested C call; calling a Python function or bound method does not
-    (Python 3.11 runs it in the same C frame). A websocket's greenlet sits inside
-    the WSGI call chain for the socket's whole life, and greenlet keeps a copy of
-    its C stack: each nested C call costs every idle socket about 0.75 KB.
-    """
-    if isinstance(wsgi_app, types.FunctionType | types.MethodType):
-        return wsgi_app
-    method = getattr(wsgi_app, "__call__", None)  # noqa: B004 (the bound method is the point)
-    return method if isinstance(method, types.MethodType) else wsgi_app
 
 
 def read_headers(rfile):
@@ -160,7 +120,7 @@ class PlainHeaders(pywsgi.OldMessage):
     unchanged anyway (it only rewraps values with undecodable bytes).
     """
 
-    plain = True  # for CompactWebSocketHandler._headers
+    plain = True  # for PlainHeadersHandler._headers
 
     def get(self, name, failobj=None):
         name = name.lower()
@@ -178,8 +138,3 @@ class _Replay:
 
     def readline(self, limit=-1):
         return self.lines.pop(0) if self.lines else self.rfile.readline(limit)
-
-
-def tune_worker(worker) -> None:
-    """gunicorn's post_worker_init: the worker builds its server with this handler."""
-    worker.wsgi_handler = CompactWebSocketHandler

@@ -31,6 +31,8 @@ import gevent
 from engineio import exceptions, packet
 from engineio.socket import Socket
 
+from app.transport.sessions import drop, queued_bytes
+
 log = logging.getLogger(__name__)
 
 OPCODE_TEXT = 0x1
@@ -56,19 +58,6 @@ def adopt(eio, max_backlog_bytes: int, send_timeout: float) -> None:
         return connect(sid, environ, *args) if connect else None
 
     eio.handlers["connect"] = promote_then_connect
-    eio.engine_sockets = True
-
-
-def adopted_by(eio) -> bool:
-    return getattr(eio, "engine_sockets", False)
-
-
-def queued_bytes(eio_socket) -> int:
-    """Bytes of the packets waiting in an Engine.IO socket's queue (polling)."""
-    return sum(
-        len(pkt.data) if pkt is not None and isinstance(pkt.data, str | bytes) else 64
-        for pkt in list(eio_socket.queue.queue)
-    )
 
 
 def frame(pkt: packet.Packet) -> bytes:
@@ -166,8 +155,6 @@ class EngineSocket(Socket):
         self.unsent = None
         if why is not None or self.os_socket is None:
             log.warning("disconnecting %s: " + why, self.sid, *args)
-            from app.realtime.transport_limits import drop
-
             gevent.spawn(drop, self.server, self.sid, self)
         else:
             self._shutdown()
@@ -276,15 +263,20 @@ class EngineSocket(Socket):
         finally:
             self.upgrading = False
 
-    def _attach(self, websocket) -> None:
-        """From now on sends are direct writes; first those that waited in the queue."""
+    def _attach(self, checked) -> None:
+        """From now on sends are direct writes; first those that waited in the queue.
+
+        `checked` is the CheckedWebSocket (app/transport/sessions.py) around
+        gevent-websocket's WebSocket, on the guarded Connection.
+        """
         waiting = []
         while not self.queue.empty():
             waiting.append(self.queue.get_nowait())
         self.queue = None  # polling's queue; nothing uses it after the upgrade
-        self.websocket = websocket
-        self.gevent_socket = websocket.handler.socket
-        self.os_socket = self.gevent_socket._sock
+        checked.adopt_sid(self.sid)
+        websocket = self.websocket = checked.websocket
+        self.gevent_socket = checked.connection.socket
+        self.os_socket = checked.connection._sock
         # Control frames gevent-websocket answers itself (pong, close) keep the order too.
         websocket.raw_write = self.write
         for pkt in waiting:
