@@ -87,8 +87,9 @@ class Config:
     # when one websocket write stays blocked this long.
     SOCKET_MAX_BACKLOG_BYTES = _int("SOCKET_MAX_BACKLOG_BYTES", 4 * 1024 * 1024)
     SOCKET_SEND_TIMEOUT_SECONDS = _float("SOCKET_SEND_TIMEOUT_SECONDS", 30)
-    # "0": serve on the libraries' public paths only (app/transport/__init__.py).
-    FAST_TRANSPORT = os.environ.get("FAST_TRANSPORT", "1") != "0"
+    # "0": serve on the libraries' public paths only; "1": the whole fast path; a
+    # comma-separated list of its parts: those only (app/transport/__init__.py).
+    FAST_TRANSPORT = os.environ.get("FAST_TRANSPORT") or "1"
     # A request's line and headers must arrive within this; stalled ones are closed.
     HEADER_TIMEOUT_SECONDS = _float("HEADER_TIMEOUT_SECONDS", 10)
     # Worker connections that websockets and requests still sending headers never take.

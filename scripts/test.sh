@@ -26,4 +26,22 @@ for database in ${TEST_DATABASES:-sqlite postgres}; do
   if [ "$code" -eq 5 ] && [ "$database" = postgres ]; then code=0; fi
   if [ "$code" -ne 0 ]; then status=$code; fi
 done
+
+# The socket integration and hostile-client tests again on the libraries' public
+# paths (FAST_TRANSPORT=0, app/transport): every guard must hold without the fast
+# path. On SQLite, after the whole suite; skipped when arguments chose the tests,
+# unless TRANSPORT_PUBLIC_PASS=1.
+if [ $# -eq 0 ] || [ "${TRANSPORT_PUBLIC_PASS:-}" = 1 ]; then
+  echo "== socket and hostile-client tests on the public transport paths" >&2
+  targets=("$@")
+  if [ $# -eq 0 ]; then
+    targets=(tests/integration/test_hostile_*.py tests/integration/test_transport_modes.py
+      tests/integration/test_realtime_live.py tests/integration/test_delivery.py
+      tests/integration/test_token_lifecycle.py)
+  fi
+  code=0
+  FAST_TRANSPORT=0 TEST_DATABASE=sqlite .venv/bin/python -m pytest -n 2 --dist loadfile \
+    "${targets[@]}" || code=$?
+  if [ "$code" -ne 0 ]; then status=$code; fi
+fi
 exit "$status"

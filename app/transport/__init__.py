@@ -61,7 +61,8 @@ class Mode:
 
     fast = False
     reason = "not installed yet"
-    patches: tuple[str, ...] = ()
+    patches: tuple[str, ...] = ()  # the fast-path parts in place
+    parts: frozenset[str] = frozenset()  # the parts FAST_TRANSPORT asks for
 
 
 mode = Mode()
@@ -84,11 +85,25 @@ def install(app) -> None:
     if mode.fast:
         from app.transport import fast
 
-        mode.patches = fast.install(app, eio)
+        mode.parts = _chosen_parts(config["FAST_TRANSPORT"])
+        mode.patches = fast.install(app, eio, mode.parts)
+
+
+def _chosen_parts(setting: str) -> frozenset[str]:
+    """FAST_TRANSPORT's parts: "1" every one, else the names listed (for measuring each)."""
+    from app.transport.fast import PARTS
+
+    if setting.strip() == "1":
+        return PARTS
+    chosen = frozenset(name.strip() for name in setting.split(",") if name.strip())
+    unknown = chosen - PARTS
+    if unknown:
+        raise ValueError(f"FAST_TRANSPORT: unknown parts {sorted(unknown)}; known: {sorted(PARTS)}")
+    return chosen
 
 
 def _fast_path_allowed(config, eio) -> tuple[bool, str]:
-    if not config["FAST_TRANSPORT"]:
+    if config["FAST_TRANSPORT"].strip() == "0":
         return False, "FAST_TRANSPORT=0"
     if eio.async_mode != "gevent":
         return False, f"Engine.IO runs in {eio.async_mode} mode, not gevent"
@@ -106,7 +121,7 @@ def serve(worker) -> None:
     if mode.fast:
         from app.transport import fast
 
-        mixins, names = fast.handler_mixins(base)
+        mixins, names = fast.handler_mixins(base, mode.parts)
         mode.patches += names
     attributes = {"filters_frames": _is_gevent_websocket(base)}
     worker.wsgi_handler = type("TransportHandler", (GuardedHandler, *mixins, base), attributes)
