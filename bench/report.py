@@ -10,8 +10,17 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-TARGETS = ("ours", "ours-redis", "peer")
-NAMES = {"ours": "ours (SQLite)", "ours-redis": "ours (Redis queue)", "peer": "Node peer"}
+TARGETS = ("ours", "ours-redis", "peer", "ours-public", "ours-simple")
+NAMES = {
+    "ours": "ours (SQLite)",
+    "ours-redis": "ours (Redis queue)",
+    "peer": "Node peer",
+    "ours-public": "ours, public paths (FAST_TRANSPORT=0)",
+    "ours-simple": "ours, simple-websocket driver (-k gevent)",
+}
+# The transport modes compared side by side: the served default, the libraries'
+# public paths, and python-engineio's own gevent driver with simple-websocket.
+MODES = ("ours", "ours-public", "ours-simple")
 # A load generator busier than this, or later than this on its schedule, may have
 # held a figure back: such figures are flagged rather than silently reported.
 BUSY_SHARE, LATE_MS = 0.9, 10.0
@@ -283,6 +292,50 @@ def table_markdown(results: dict) -> list[str]:
     return out
 
 
+def modes_markdown(results: dict) -> list[str]:
+    """Every headline figure for the three transport modes, side by side (SQLite)."""
+    if not any(results["targets"].get(t) for t in MODES[1:]):
+        return []
+    out = [
+        "## Transport modes side by side",
+        "",
+        "The same workloads, each on a fresh server, SQLite: the served default (gevent-websocket"
+        " worker, fast path on), the same worker on the libraries' public paths only"
+        " (`FAST_TRANSPORT=0`), and python-engineio's own gevent driver with simple-websocket"
+        " (`gunicorn -k gevent`, gevent-websocket not installed). See `app/transport/__init__.py`.",
+        "",
+    ]
+    out += md_header(
+        "Figure",
+        "fast (default)",
+        "public paths",
+        "fast / public",
+        "simple-websocket",
+        "fast / simple",
+        "better",
+        text=(0, 6),
+    )
+    for line in rows(results):
+        values = line["values"]
+        if all(values[t] is None for t in MODES):
+            continue
+        digits = 3 if "CPU-s" in line["label"] else 1
+        out.append(
+            md_row(
+                [
+                    line["label"],
+                    fmt(values["ours"], digits),
+                    fmt(values["ours-public"], digits),
+                    ratio(values["ours"], values["ours-public"]),
+                    fmt(values["ours-simple"], digits),
+                    ratio(values["ours"], values["ours-simple"]),
+                    line["better"],
+                ]
+            )
+        )
+    return out + [""]
+
+
 def disturbed(result: dict) -> str:
     return (
         f"other programs used {result['other_cpu_cores']:.2f} cores meanwhile: "
@@ -354,7 +407,13 @@ def warnings(results: dict) -> list[str]:
 def plot(results: dict, path: Path):
     """Four panels: RSS over sockets, latency over rate, fan-out, ingest response time over rate."""
     fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
-    colors = {"ours": "tab:blue", "ours-redis": "tab:purple", "peer": "tab:orange"}
+    colors = {
+        "ours": "tab:blue",
+        "ours-redis": "tab:purple",
+        "peer": "tab:orange",
+        "ours-public": "tab:green",
+        "ours-simple": "tab:gray",
+    }
     ax = axes[0][0]
     for target in TARGETS:
         points = get(results, target, "capacity", "points") or []
@@ -578,6 +637,7 @@ def write(results: dict, out_dir: Path) -> tuple[Path, Path]:
         "",
         f"![performance plots]({image.name})",
         "",
+        *modes_markdown(results),
         "## Webhook -> client latency by rate",
         "",
     ]

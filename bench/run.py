@@ -21,7 +21,15 @@ from pathlib import Path
 
 import report
 from loadgen import machine_busy_seconds
-from servers import BENCH, ROOT, NodePeer, OurServer, pinned, redis_reachable
+from servers import (
+    BENCH,
+    ROOT,
+    NodePeer,
+    OurServer,
+    SimpleWebSocketServer,
+    pinned,
+    redis_reachable,
+)
 
 # Load-generator options per workload; "full" is what the targets are stated for.
 PROFILES = {
@@ -41,7 +49,7 @@ PROFILES = {
 WORKLOAD_TIMEOUT = {"full": 900, "quick": 60}  # seconds, per load-generator run
 QUIET_CORES = 0.3  # other programs busier than this disturb the figures
 QUIET_WAIT = {"full": 120, "quick": 0}  # seconds to wait for that before each workload
-NAMES = ("peer", "ours", "ours-redis")
+NAMES = ("peer", "ours", "ours-redis", "ours-public", "ours-simple")
 
 
 def option(profile: dict, workload: str, name: str, default: float) -> float:
@@ -166,6 +174,20 @@ class Suite:
             results["ours"] = self.run_target("ours", ours, accounts, list(self.profile))
         if "ours-redis" in targets:
             results["ours-redis"] = self.run_redis(ours, database_url, accounts)
+        if "ours-public" in targets:
+            print("ours on the public paths (FAST_TRANSPORT=0)", flush=True)
+            public = OurServer(self.raw_dir, database_url, extra_env={"FAST_TRANSPORT": "0"})
+            public.secrets = ours.secrets  # the tokens were signed with these
+            results["ours-public"] = self.run_target(
+                "ours-public", public, accounts, list(self.profile)
+            )
+        if "ours-simple" in targets:
+            print("ours with python-engineio's simple-websocket driver (-k gevent)", flush=True)
+            simple = SimpleWebSocketServer(self.raw_dir, database_url)
+            simple.secrets = ours.secrets
+            results["ours-simple"] = self.run_target(
+                "ours-simple", simple, accounts, list(self.profile)
+            )
         return results
 
     def run_redis(self, ours: OurServer, database_url: str, accounts: Path) -> dict:

@@ -12,6 +12,7 @@ import shlex
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -165,10 +166,17 @@ class OurServer(ServerUnderTest):
 
     label = "ours"
 
-    def __init__(self, log_dir: Path, database_url: str, redis_url: str | None = None):
+    def __init__(
+        self,
+        log_dir: Path,
+        database_url: str,
+        redis_url: str | None = None,
+        extra_env: dict | None = None,
+    ):
         super().__init__(log_dir)
         self.database_url = database_url
         self.redis_url = redis_url
+        self.extra_env = extra_env or {}
         self.secrets = {
             "SECRET_KEY": secrets.token_urlsafe(32),
             "JWT_SECRET_KEY": secrets.token_urlsafe(32),
@@ -187,7 +195,7 @@ class OurServer(ServerUnderTest):
         )
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
-        return env
+        return env | self.extra_env
 
     def start(self, name: str):
         """With Redis, start from an empty bench database: a stopped server's presence
@@ -246,6 +254,38 @@ class OurServer(ServerUnderTest):
             900,
         )
         return path
+
+
+class SimpleWebSocketServer(OurServer):
+    """Our app on python-engineio's own gevent driver: `gunicorn -k gevent` with
+    simple-websocket, from a venv without gevent-websocket (bench/.venv-simple,
+    made from requirements.txt less gevent-websocket, plus requirements-simple.txt)."""
+
+    label = "ours-simple"
+
+    def command(self):
+        argv = super().command()
+        argv[0] = str(simple_venv() / "bin" / "gunicorn")
+        argv[argv.index("-k") + 1] = "gevent"
+        return argv
+
+
+def simple_venv() -> Path:
+    """bench/.venv-simple, made on first use."""
+    venv = BENCH / ".venv-simple"
+    if not (venv / "bin" / "gunicorn").exists():
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        requirements = [
+            line
+            for line in (ROOT / "requirements.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("gevent-websocket")
+        ]
+        listed = venv / "requirements.txt"
+        listed.write_text("\n".join(requirements) + "\n")
+        pip = [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check"]
+        extra = BENCH / "requirements-simple.txt"
+        subprocess.run([*pip, "-r", str(listed), "-r", str(extra)], check=True)
+    return venv
 
 
 def procfile_web_line() -> str:

@@ -117,6 +117,12 @@ def serve(worker) -> None:
     """gunicorn's post_worker_init: the worker's handler class, with the guards in front."""
     limits.worker_connections = worker.worker_connections
     base = worker.wsgi_handler
+    if base is None:
+        # gunicorn's plain gevent worker (-k gevent) parses requests itself, not with
+        # pywsgi: nothing to put the handler's guards on (python-engineio then runs
+        # its simple-websocket driver, measured by bench/ but not served by default).
+        log.warning("transport: worker %s has no pywsgi handler to guard", type(worker).__name__)
+        return
     mixins, names = (), ()
     if mode.fast:
         from app.transport import fast
