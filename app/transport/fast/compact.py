@@ -26,8 +26,7 @@ _PLAIN_VERSIONS = frozenset(("HTTP/1.1", "HTTP/1.0"))
 
 class CompactWebSocketHandler:
     """Mixed in front of gevent-websocket's handler: a small read buffer per
-    connection, a websocket read from its Connection without the buffered file,
-    and an access-log line only when it is logged."""
+    connection, and a websocket read from its Connection without the buffered file."""
 
     def __init__(self, sock, address, server, rfile=None):
         if rfile is None:
@@ -52,16 +51,11 @@ class CompactWebSocketHandler:
         self.headers = type(self).headers
         super().run_websocket()
 
-    def log_request(self):
-        # gevent-websocket formats the line before asking whether its logger
-        # (ACCESS_LOG_LEVEL, WARNING by default) wants it.
-        if self.logger.isEnabledFor(logging.INFO):
-            super().log_request()
-
 
 class PlainHeadersHandler:
-    """Mixed in front of pywsgi's handler: plain request headers parsed without the
-    email package, and the environ's HTTP_* pairs built from them directly."""
+    """Mixed in front of gevent-websocket's handler: plain request headers parsed
+    without the email package, the environ's HTTP_* pairs built from them directly,
+    and an access-log line formatted only when it is logged."""
 
     def MessageClass(self, rfile, *args):  # noqa: N802 (pywsgi's name)
         return read_headers(rfile)
@@ -85,6 +79,12 @@ class PlainHeadersHandler:
 
     def _check_http_version(self):
         return self.request_version in _PLAIN_VERSIONS or super()._check_http_version()
+
+    def log_request(self):
+        # gevent-websocket formats the line before asking whether its logger
+        # (ACCESS_LOG_LEVEL, WARNING by default) wants it.
+        if self.logger.isEnabledFor(logging.INFO):
+            super().log_request()
 
 
 def read_headers(rfile):
