@@ -1,7 +1,7 @@
 """The one command of issue 7 (bench/run.sh wraps it): every workload on ours and the peer.
 
     bench/.venv/bin/python bench/run.py          # full run: docs/performance.md and .png
-    bench/.venv/bin/python bench/run.py --quick  # under a minute: bench/results/quick/
+    bench/.venv/bin/python bench/run.py --quick  # a few minutes: bench/results/quick/
 
 Each workload gets a freshly started server pinned to core 0 (taskset -c 0) and a
 load generator pinned to core 1. Everything targets 127.0.0.1, every loop is
@@ -232,7 +232,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="small numbers, under a minute")
+    parser.add_argument("--quick", action="store_true", help="small numbers, a few minutes")
     parser.add_argument(
         "--out-dir",
         type=Path,
