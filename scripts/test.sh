@@ -36,8 +36,7 @@ if [ $# -eq 0 ] || [ "${TRANSPORT_PUBLIC_PASS:-}" = 1 ]; then
   targets=("$@")
   if [ $# -eq 0 ]; then
     targets=(tests/integration/test_hostile_*.py tests/integration/test_transport_modes.py
-      tests/integration/test_realtime_live.py tests/integration/test_delivery.py
-      tests/integration/test_token_lifecycle.py)
+      tests/integration/test_realtime_live.py)
   fi
   code=0
   FAST_TRANSPORT=0 TEST_DATABASE=sqlite .venv/bin/python -m pytest -n 2 --dist loadfile \

@@ -27,6 +27,9 @@ from tests.reliability_figures import record
 
 MODE = "public paths" if os.environ.get("FAST_TRANSPORT") == "0" else "fast path"
 FLOOD_SECONDS = 4
+# Cut at the backlog limit (fast path: 4 MiB of unread pongs after the kernel's
+# buffers) or the send timeout (public paths: 2 s here); generous for a busy machine.
+CUT_WITHIN_SECONDS = 30
 HEALTH_MEDIAN_LIMIT_MS = 200
 
 
@@ -84,31 +87,35 @@ def ping_frame(payload: bytes = b"p" * 125) -> bytes:
 
 
 def test_ping_flood_from_a_client_that_never_reads(server):
+    """Flood until the server cuts the client (its sends then fail), never reading."""
     sock = raw_websocket(server)
     frame = ping_frame() * 64
     probe = HealthProbe(server)
     sent = 0
     cut = False
-    deadline = time.monotonic() + FLOOD_SECONDS
+    started = time.monotonic()
     sock.settimeout(1)
     try:
-        while time.monotonic() < deadline:
+        while not cut and time.monotonic() - started < CUT_WITHIN_SECONDS:
             try:
                 sock.sendall(frame)
+                sent += 64
             except TimeoutError:
                 continue  # the server is not reading at this instant: TCP back-pressure
             except OSError:
                 cut = True
-                break
-            sent += 64
     finally:
         figures = probe.stop()
-    cut = cut or hostile.closed_by_server_raw(sock, timeout=10)
-    sock.close()
-    assert cut, "the client that never reads was never cut"
+        sock.close()
+    assert cut, f"the client that never reads was not cut in {CUT_WITHIN_SECONDS} s"
     assert figures["health_p50_ms"] < HEALTH_MEDIAN_LIMIT_MS, figures
     assert figures["health_failures"] == 0, figures
-    record(f"flood: pings from a client that never reads ({MODE})", pings_sent=sent, **figures)
+    record(
+        f"flood: pings from a client that never reads ({MODE})",
+        pings_sent=sent,
+        seconds_to_cut=time.monotonic() - started,
+        **figures,
+    )
 
 
 def test_large_masked_frames_at_1_mb_per_second(server):
