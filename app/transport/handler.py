@@ -81,7 +81,7 @@ class Reserve:
             oldest = next(iter(self.waiting))
             if oldest is not handler:
                 del self.waiting[oldest]
-                log.info("closing a connection waiting for its request: too many wait")
+                log.debug("closing a connection waiting for its request: too many wait")
                 oldest.socket.shutdown()
 
     def done(self, handler) -> None:
@@ -138,7 +138,7 @@ class GuardedHandler:
         if not _upgrades_to_websocket(self.headers):
             return super().run_application()
         if not reserve.websocket_allowed():
-            log.warning("refusing a websocket: connections reserved for HTTP")
+            log.info("refusing a websocket: connections reserved for HTTP")
             self.close_connection = True
             self.result = _busy(self.environ, self.start_response)
             return self.process_result()
