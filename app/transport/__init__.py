@@ -37,7 +37,8 @@ idle Engine.IO websockets, as tests/integration/test_transport_modes.py measures
   instead of a queue and a writer greenlet per socket, pings are event-loop
   timers instead of a sleeping greenlet, and a client that does not read is cut
   when its unsent bytes pass SOCKET_MAX_BACKLOG_BYTES. Fan-out server CPU per
-  1,000 deliveries 0.047 -> 0.012 s (-74 %, bench); memory per idle socket
+  1,000 deliveries 0.047 -> 0.012 s and 0.034 -> 0.013 s (-74 %, -62 %, two
+  bench runs); memory per idle socket
   49.7 -> 31.2 KB alone (-37 %).
 - compact_sockets (fast/compact.py CompactWebSocketHandler): a 512-byte read
   buffer per connection instead of 8 KiB, an upgraded websocket read from its
