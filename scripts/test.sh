@@ -6,10 +6,11 @@ set -euo pipefail
 source "$(dirname "$0")/setup.sh" dev
 
 # Debian packages the tests start for real: chromium (the panel's browser tests) and
-# nginx (the proxy in front of two processes in the rolling-restart test).
+# nginx with openssl for its certificate (the proxy of the rolling-restart test).
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v openssl >/dev/null || missing+=(openssl)
 if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null; then
   echo "setup: installing ${missing[*]} (Debian packages) for the tests" >&2
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi

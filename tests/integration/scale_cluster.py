@@ -30,12 +30,13 @@ _phones = itertools.count(1)
 class Cluster:
     """Servers `a` and `b` on one Redis (a private redis-server) and one database."""
 
-    def __init__(self):
+    def __init__(self, **env_overrides: str):
         self.redis = PrivateRedis()
         env = {
             "REDIS_URL": self.redis.url(),
             "PRESENCE_TTL_SECONDS": str(PRESENCE_TTL_SECONDS),
             "TYPING_TIMEOUT_SECONDS": str(TYPING_TIMEOUT_SECONDS),
+            **env_overrides,
         }
         self.clients: list = []
         self.a = LiveServer(database="postgres", env=env)
