@@ -24,8 +24,8 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in, open_conversation, wait_connected
 from tests.integration.scale_cluster import (
-    Cluster,
     InboxClient,
+    cluster_fixtures,
     count_deliveries,
     message_body,
     new_phone,
@@ -42,19 +42,13 @@ LIVE_WITHIN = 10.0  # seconds from a client's drop to its reconnection ("within 
 pytestmark = pytest.mark.database_pinned
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    # Production's presence expiry, so a stale entry would show for a whole minute.
-    cluster = Cluster(PRESENCE_TTL_SECONDS="60", TRUSTED_PROXY_HOPS="1")
-    cluster.users(owner="USER", typist="USER", admin="ADMIN")
-    yield cluster
-    cluster.close()
-
-
-@pytest.fixture(autouse=True)
-def fresh_sockets(cluster):
-    yield
-    cluster.close_clients()
+# Production's presence expiry, so a stale entry would show for a whole minute.
+cluster, fresh_sockets = cluster_fixtures(
+    {"PRESENCE_TTL_SECONDS": "60", "TRUSTED_PROXY_HOPS": "1"},
+    owner="USER",
+    typist="USER",
+    admin="ADMIN",
+)
 
 
 def test_a_graceful_stop_takes_its_sockets_out_of_presence_at_once(cluster):

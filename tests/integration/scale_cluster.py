@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 import requests
 import socketio
 
@@ -79,6 +80,28 @@ class Cluster:
         client = PyClient(server.url, account.token, **kwargs)
         self.clients.append(client)
         return client
+
+
+def cluster_fixtures(env: dict | None = None, **roles: str):
+    """A test module's `cluster` (module-scoped, these users) and an autouse fixture
+    closing each test's sockets after it, so presence starts from nobody.
+
+    In the module: `cluster, fresh_sockets = cluster_fixtures(owner="USER", ...)`.
+    """
+
+    @pytest.fixture(scope="module")
+    def cluster():
+        cluster = Cluster(**(env or {}))
+        cluster.users(**roles)
+        yield cluster
+        cluster.close()
+
+    @pytest.fixture(autouse=True)
+    def fresh_sockets(cluster):
+        yield
+        cluster.close_clients()
+
+    return cluster, fresh_sockets
 
 
 @dataclass

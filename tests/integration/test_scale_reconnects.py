@@ -25,8 +25,8 @@ import requests
 import socketio
 
 from tests.integration.scale_cluster import (
-    Cluster,
     InboxClient,
+    cluster_fixtures,
     count_deliveries,
     latest_event_id,
     message_body,
@@ -40,19 +40,16 @@ CLIENTS_PER_AGENT = 3
 ADMIN_CLIENTS = 2
 POSTERS = 8
 # How long a client stays connected, then away, in seconds (uniformly drawn).
-CONNECTED_FOR = (0.2, 2.0)
+CONNECTED_FOR = (0.3, 3.0)
 AWAY_FOR = (0.0, 0.05)
 
 # Always PostgreSQL and a private Redis, whatever TEST_DATABASE says.
 pytestmark = pytest.mark.database_pinned
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    cluster = Cluster()
-    cluster.users(admin="ADMIN", **{f"agent{n}": "USER" for n in range(AGENTS)})
-    yield cluster
-    cluster.close()
+cluster, fresh_sockets = cluster_fixtures(
+    admin="ADMIN", **{f"agent{n}": "USER" for n in range(AGENTS)}
+)
 
 
 class Poster:
