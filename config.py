@@ -77,6 +77,10 @@ class Config:
     # With Redis: how long the sockets of a killed process still count as online.
     PRESENCE_TTL_SECONDS = _float("PRESENCE_TTL_SECONDS", 60)
     EVENT_REPLAY_LIMIT = 1000
+    # A replay also re-sends what committed this long before the client's lastEventId:
+    # a publish that far behind its commit is not one the message queue delivered late
+    # but one it failed (docs/deploy.md, "The replay margin").
+    EVENT_REPLAY_MARGIN_SECONDS = _float("EVENT_REPLAY_MARGIN_SECONDS", 2)
     LOGIN_FAILURES_PER_ACCOUNT = 10
     LOGIN_FAILURES_PER_ADDRESS = 50
     SOCKET_EVENTS_PER_SECOND = 10

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Run the whole test suite (what .ci/run calls). Sets itself up: virtualenv,
-# npm packages, and Debian's chromium for the browser tests when missing.
+# npm packages, and the Debian packages the tests start (chromium, nginx) when missing.
 # Extra arguments go to pytest.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh" dev
 
-if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
-  echo "setup: installing chromium (Debian package) for the browser tests" >&2
+# Debian packages the tests start for real: chromium (the panel's browser tests) and
+# nginx with openssl for its certificate (the proxy of the rolling-restart test).
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v openssl >/dev/null || missing+=(openssl)
+if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null; then
+  echo "setup: installing ${missing[*]} (Debian packages) for the tests" >&2
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # The whole suite on SQLite, then again on PostgreSQL (TEST_DATABASE=postgres:

@@ -42,14 +42,29 @@ class PyClient:
 
     def wait_for(self, name: str, count: int = 1, timeout: float = 10) -> list[dict]:
         """Block until `count` events of this name arrived; returns all of them."""
+        return self._wait(lambda: self.of(name), name, count, timeout)
+
+    def wait_after(self, name: str, last_event_id: int, count: int, timeout: float = 10):
+        """Block until `count` events of this name newer than last_event_id arrived; returns them.
+
+        A replay may first re-send events committed just before last_event_id
+        (the replay margin, docs/deploy.md); a client drops those it has.
+        """
+
+        def newer() -> list[dict]:
+            return [e for e in self.of(name) if e["eventId"] > last_event_id]
+
+        return self._wait(newer, name, count, timeout)
+
+    def _wait(self, found, name: str, count: int, timeout: float) -> list[dict]:
         deadline = time.monotonic() + timeout
         with self._arrived:
-            while len(self.of(name)) < count:
+            while len(found()) < count:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError(f"{count} x {name} not received; got {self.events}")
                 self._arrived.wait(remaining)
-        return self.of(name)
+        return found()
 
     def call(self, name: str, data, timeout: float = 10):
         return self.sio.call(name, data, timeout=timeout)

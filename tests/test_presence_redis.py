@@ -83,6 +83,22 @@ def test_the_sockets_of_a_process_that_stopped_refreshing_expire(client):
     assert alive.online_user_ids() == [8]
 
 
+def test_a_stopping_process_withdraws_its_sockets_at_once_and_for_good(client):
+    stopping, staying = RedisPresence(client), RedisPresence(client)
+    for n in range(20):
+        stopping.connect(7, f"old-{n}")
+    stopping.connect(8, "old-x")
+    staying.connect(8, "new-x")
+    assert stopping.withdraw() == 21
+    assert staying.socket_count(7) == 0 and staying.online_user_ids() == [8]
+    # Its last sockets closing, a refresh or a late connect list nothing again.
+    stopping.disconnect(7, "old-0")
+    stopping.connect(7, "late")
+    stopping.request_sync()
+    stopping.tick()
+    assert staying.socket_count(7) == 0 and staying.socket_count(8) == 1
+
+
 def test_connect_and_disconnect_during_an_outage_reach_redis_when_it_is_back(client, redis_server):
     process_a, process_b = RedisPresence(client), RedisPresence(client)
     process_a.connect(7, "sid-leaving")

@@ -606,6 +606,53 @@ def test_replay_sends_what_was_missed_in_order_and_only_what_is_visible(inbox):
     assert ids == sorted(ids) and len(ids) == 4 and ids[0] > last_seen
 
 
+def _event_id_of(message_id: str) -> int:
+    return next(
+        e.id for e in db.session.scalars(db.select(Event)) if e.data.get("id") == message_id
+    )
+
+
+def test_a_replay_re_sends_what_committed_just_before_last_event_id(app, inbox):
+    """A client that saw the third message before the first two (published late by
+    another process) resumes from the third and still gets them."""
+    early = [inbox.message(content=f"early {n}") for n in range(2)]
+    inbox.message(inbox.other, content="not mine")
+    seen = inbox.message(content="seen first")
+    socket = inbox.socket_for(inbox.owner, lastEventId=_event_id_of(seen["id"]))
+    assert [m["id"] for m in received(socket)["new_message"]] == [m["id"] for m in early]
+
+    # Committed longer than the margin before: a publish that late had failed, and
+    # the message queue's own recovery covers that.
+    margin = app.config["EVENT_REPLAY_MARGIN_SECONDS"]
+    oldest = db.session.get(Event, _event_id_of(early[0]["id"]))
+    oldest.created_at -= timedelta(seconds=margin + 0.5)
+    db.session.commit()
+    socket = inbox.socket_for(inbox.owner, lastEventId=_event_id_of(seen["id"]))
+    assert [m["id"] for m in received(socket)["new_message"]] == [early[1]["id"]]
+
+    app.config["EVENT_REPLAY_MARGIN_SECONDS"] = 0
+    assert received(inbox.socket_for(inbox.owner, lastEventId=_event_id_of(seen["id"]))) == {}
+
+
+def test_an_event_committed_during_the_replay_follows_it_once(inbox, monkeypatch):
+    """Rooms are joined after the replay, so no live event overtakes it; what
+    committed meanwhile is read again once they are joined."""
+    missed = inbox.message(content="missed")
+    during = []
+    replay_for = event_log.replay_for
+
+    def replay_then_commit(*args):
+        found = replay_for(*args)
+        during.append(inbox.message(content="committed during the replay"))
+        return found
+
+    monkeypatch.setattr(event_log, "replay_for", replay_then_commit)
+    socket = inbox.socket_for(inbox.owner, lastEventId=0)
+    contents = [m["messageContent"] for m in received(socket)["new_message"]]
+    assert contents == ["missed", "committed during the replay"]
+    assert missed["id"] != during[0]["id"]
+
+
 def test_replay_for_an_admin_includes_everyones_events(inbox):
     inbox.message(content="mine")
     inbox.message(inbox.other, content="theirs")

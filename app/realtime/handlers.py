@@ -40,15 +40,21 @@ def on_connect(auth=None):
         db.session.rollback()
         raise ConnectionRefusedError("Service unavailable") from exc
     _claim_socket_slot(user.id)
-    join_room(user_room(user.id))
-    if user.is_admin:
-        join_room(ADMIN_ROOM)
     state().connections.add(
         Connection(request.sid, user.id, user.is_admin, claims["jti"], float(claims["exp"]))
     )
     housekeeping.ensure_started(current_app._get_current_object())
+    # The replay goes out before the socket joins its rooms: a live event sent in
+    # the middle of it would carry a larger eventId than the replay still owes, and
+    # a client dropped right then would resume past what it never got.
+    replayed_to = None
     if "lastEventId" in auth and auth["lastEventId"] is not None:
-        _replay(user, auth["lastEventId"])
+        replayed_to = _replay(user, auth["lastEventId"])
+    join_room(user_room(user.id))
+    if user.is_admin:
+        join_room(ADMIN_ROOM)
+    if replayed_to is not None:
+        _replay_since(user, replayed_to)
 
 
 def _claim_socket_slot(user_id: int) -> None:
@@ -62,16 +68,31 @@ def _claim_socket_slot(user_id: int) -> None:
         raise ConnectionRefusedError("Too many connections")
 
 
-def _replay(user, last_event_id) -> None:
+def _replay(user, last_event_id) -> int | None:
     """Send what this user missed since `last_event_id`, or ask for a REST resync.
 
-    The rooms are joined before the log is read, so nothing committed in
-    between is lost; duplicates with live events are dropped by the client.
+    Returns the eventId the log was read up to (None after a resync), from where
+    _replay_since sends what committed meanwhile once the rooms are joined.
     """
     valid = isinstance(last_event_id, int) and not isinstance(last_event_id, bool)
     missed = None
     if valid and last_event_id >= 0:
         missed = events.replay_for(user, last_event_id, current_app.config["EVENT_REPLAY_LIMIT"])
+    _send_replay(missed)
+    return None if missed is None else max([last_event_id, *(event.id for event in missed)])
+
+
+def _replay_since(user, after: int) -> None:
+    """After joining the rooms: what committed during the replay, which the rooms missed.
+
+    Rooms joined before this read lose nothing committed in between; live
+    events may interleave with it, and clients drop the repeats.
+    """
+    _send_replay(events.missed_after(user, after, current_app.config["EVENT_REPLAY_LIMIT"]))
+
+
+def _send_replay(missed: list | None) -> None:
+    """Emit replayed events to this socket in eventId order; None asks it to resync."""
     if missed is None:
         broadcast.to_socket(request.sid, "resync_required", {})
         return

@@ -24,6 +24,7 @@ from flask import Flask
 
 from app.realtime import recovery
 from app.realtime.broadcast import rooms_for
+from app.realtime.publish_order import PublishOrder
 from app.redis_support import ERRORS, Outage, command_client, logical_db, subscriber_client
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class RecoveringRedisManager(socketio.PubSubManager):
         self.app = app
         self.verify_tls = app.config["REDIS_TLS_VERIFY"]
         self.ledger = recovery.DeliveryLedger()
+        self.publish_order = PublishOrder(app.config["EVENT_REPLAY_MARGIN_SECONDS"])
         self.on_reconnect: list = []  # callables run after each re-subscription
         self._publisher = command_client(url, self.verify_tls)
         self._publish_lock = threading.Lock()
@@ -86,8 +88,10 @@ class RecoveringRedisManager(socketio.PubSubManager):
     def _handle_emit(self, message):
         """Deliver locally, once per durable event id."""
         event_id = durable_event_id(message)
-        if event_id is not None and not self.ledger.claim(event_id):
-            return
+        if event_id is not None:
+            if not self.ledger.claim(event_id):
+                return
+            self.publish_order.delivered(event_id)
         super()._handle_emit(message)
 
     # Publishing.

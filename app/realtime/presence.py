@@ -52,6 +52,13 @@ class LocalPresence:
         with self._lock:
             return {sid: user for user, sids in self._sockets.items() for sid in sids}
 
+    def withdraw(self) -> int:
+        """The process is stopping: forget every socket; returns how many there were."""
+        with self._lock:
+            count = sum(len(sids) for sids in self._sockets.values())
+            self._sockets.clear()
+            return count
+
     def tick(self) -> None:
         """Nothing expires in memory; the Redis backing refreshes here."""
 
@@ -78,6 +85,7 @@ class RedisPresence:
         self._lock = threading.Lock()
         self._unsynced_removals: dict[str, int] = {}  # sid -> user id
         self._next_sync = 0.0
+        self._withdrawn = False  # the process is stopping: nothing is listed any more
         self._outage = Outage("presence")
         self._drop = client.register_script(
             """
@@ -104,8 +112,8 @@ class RedisPresence:
     def connect(self, user_id: int, sid: str) -> int:
         """Record a socket; returns the user's sockets across every process."""
         local_count = self._local.connect(user_id, sid)
-        if self._outage.paused():
-            return local_count  # the next sync lists it
+        if self._outage.paused() or self._withdrawn:
+            return local_count  # the next sync lists it (none once withdrawn)
         try:
             pipe = self._redis.pipeline()
             self._list(pipe, sid, user_id, time.time() + self.ttl)
@@ -117,6 +125,8 @@ class RedisPresence:
 
     def disconnect(self, user_id: int, sid: str) -> None:
         self._local.disconnect(user_id, sid)
+        if self._withdrawn:
+            return  # no longer listed
         try:
             if self._outage.paused():
                 raise ConnectionError("redis paused after a failure")
@@ -154,9 +164,28 @@ class RedisPresence:
         with self._lock:
             self._next_sync = 0.0
 
+    def withdraw(self) -> int:
+        """The process is stopping: remove all its sockets from Redis, and refresh no more.
+
+        Returns how many it had. If Redis cannot be reached, they expire within
+        `ttl` as a killed process's do.
+        """
+        with self._lock:
+            self._withdrawn = True
+        sockets = self._local.sockets()
+        self._local.withdraw()
+        pipe = self._redis.pipeline(transaction=False)
+        for sid, user_id in sockets.items():
+            self._unlist(sid, user_id, client=pipe)
+        try:
+            pipe.execute()
+        except ERRORS as exc:
+            self._outage.failed(exc)
+        return len(sockets)
+
     def tick(self) -> None:
         """Refresh this process's sockets every ttl/4 s, sooner after a missed change."""
-        if time.monotonic() >= self._next_sync:
+        if time.monotonic() >= self._next_sync and not self._withdrawn:
             self.sync()
 
     def sync(self) -> None:

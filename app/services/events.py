@@ -2,8 +2,10 @@
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 
+from flask import current_app
 from sqlalchemy import select, text
 
 from app.extensions import db
@@ -95,10 +97,47 @@ def replay_for(user: User, last_event_id: int, max_events: int) -> list[Event] |
 
     Resync when the log no longer reaches back to `last_event_id` (pruned), when
     the client claims ids the log never had (a reset database), or when more
-    than `max_events` are missing.
+    than `max_events` are missing. What it missed starts with the events just
+    before `last_event_id` that a late publish may have kept from it
+    (published_late_before); the client drops those it already has.
     """
     oldest, latest = db.session.execute(select(db.func.min(Event.id), db.func.max(Event.id))).one()
     if last_event_id > (latest or 0) or (oldest is not None and oldest > last_event_id + 1):
         return None
-    missed = visible_after(user, last_event_id, max_events + 1)
+    missed = missed_after(user, last_event_id, max_events)
+    if missed is None:
+        return None
+    return published_late_before(user, last_event_id, max_events) + missed
+
+
+def missed_after(user: User, after: int, max_events: int) -> list[Event] | None:
+    """The events after `after` this user may see, or None when there are more than max_events."""
+    missed = visible_after(user, after, max_events + 1)
     return None if len(missed) > max_events else missed
+
+
+def published_late_before(user: User, event_id: int, max_events: int) -> list[Event]:
+    """The events before `event_id` committed less than the replay margin before it.
+
+    Events commit in id order (lock_event_log), but each is published after its
+    commit by the process that made it, and two processes publish independently:
+    event 8, committed a millisecond before 9 on another process, can reach a
+    client after 9. A client that reconnects in between resumes from 9, and
+    `id > 9` would never give it 8. So a replay also re-sends the events
+    committed within EVENT_REPLAY_MARGIN_SECONDS before `event_id`, looking
+    back at most `max_events` ids (docs/deploy.md says why that margin).
+    """
+    margin = timedelta(seconds=current_app.config["EVENT_REPLAY_MARGIN_SECONDS"])
+    if not margin:
+        return []
+    anchor = db.session.scalar(
+        select(Event.created_at).where(Event.id <= event_id).order_by(Event.id.desc()).limit(1)
+    )
+    if anchor is None:
+        return []
+    recent = _visible_to(user).where(
+        Event.id > event_id - max_events,
+        Event.id < event_id,  # the client has event_id itself
+        Event.created_at >= anchor - margin,
+    )
+    return list(db.session.scalars(recent))

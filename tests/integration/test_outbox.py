@@ -154,8 +154,8 @@ def test_status_events_are_replayed_after_a_reconnect(server):
     post_status(server, message_id, "read")
     again = PyClient(server.url, token(server), last_event_id=last_seen)
     try:
-        replayed = again.wait_for("message_status", 2)
-        assert [(e["messageId"], e["status"]) for e in replayed] == [
+        after = again.wait_after("message_status", last_seen, 2)
+        assert [(e["messageId"], e["status"]) for e in after] == [
             (message_id, "delivered"),
             (message_id, "read"),
         ]

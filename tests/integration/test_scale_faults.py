@@ -18,9 +18,9 @@ from app.realtime.shared_typing import SharedTypingTracker
 from tests.integration.scale_cluster import (
     PRESENCE_TTL_SECONDS,
     TYPING_TIMEOUT_SECONDS,
-    Cluster,
     Session,
     Stream,
+    cluster_fixtures,
     first_true,
     has_all,
     message_body,
@@ -41,18 +41,9 @@ OFFLINE_WITHIN = PRESENCE_TTL_SECONDS + 1
 pytestmark = pytest.mark.database_pinned
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    cluster = Cluster()
-    cluster.users(owner="USER", typist="USER", admin="ADMIN", admin2="ADMIN")
-    yield cluster
-    cluster.close()
-
-
-@pytest.fixture(autouse=True)
-def fresh_sockets(cluster):
-    yield
-    cluster.close_clients()
+cluster, fresh_sockets = cluster_fixtures(
+    owner="USER", typist="USER", admin="ADMIN", admin2="ADMIN"
+)
 
 
 def typing_conversation(cluster) -> tuple[Session, Session, int]:

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.integration.scale_cluster import (
-    Cluster,
+    cluster_fixtures,
     has_all,
     message_body,
     new_phone,
@@ -24,19 +24,7 @@ from tests.integration.scale_cluster import (
 pytestmark = pytest.mark.database_pinned
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    cluster = Cluster()
-    cluster.users(owner="USER", other="USER", admin="ADMIN", admin2="ADMIN")
-    yield cluster
-    cluster.close()
-
-
-@pytest.fixture(autouse=True)
-def fresh_sockets(cluster):
-    """Each test's sockets are closed after it, so presence starts from nobody."""
-    yield
-    cluster.close_clients()
+cluster, fresh_sockets = cluster_fixtures(owner="USER", other="USER", admin="ADMIN", admin2="ADMIN")
 
 
 def post(server, user_id: int, content: str, phone: str = "+905550000000") -> dict:
