@@ -79,6 +79,8 @@ class Config:
     EVENT_REPLAY_LIMIT = 1000
     LOGIN_FAILURES_PER_ACCOUNT = 10
     LOGIN_FAILURES_PER_ADDRESS = 50
+    # Requests with a bearer token, per user (limits' notation, e.g. "20/second;600/minute").
+    REST_RATE_LIMIT = os.environ.get("REST_RATE_LIMIT") or "1200 per minute"
     SOCKET_EVENTS_PER_SECOND = 10
     MAX_SOCKETS_PER_USER = 20
     # Live sockets whose token expired or was revoked are cut this often (0: never).

@@ -80,6 +80,7 @@ def register_extensions(app: Flask) -> None:
         security,  # noqa: F401  (registers the JWT callbacks)
         sqlite_tuning,
     )
+    from app.rate_limits import init_rate_limits
     from app.realtime import handlers  # noqa: F401  (registers the socket handlers)
     from app.realtime.message_queue import manager_for
     from app.realtime.transport_limits import guard_transport
@@ -108,6 +109,7 @@ def register_extensions(app: Flask) -> None:
     socketio.server.eio.async_handlers = False
     guard_transport(app)
     init_state(app)
+    init_rate_limits(app)
     sqlite_tuning.tune(app)
 
 
