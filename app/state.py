@@ -20,7 +20,7 @@ class SharedState:
     """The backing objects of one app."""
 
     def __init__(self, config):
-        self.connections = ConnectionRegistry()
+        self.connections = ConnectionRegistry(config["SOCKET_EVENTS_PER_SECOND"])
         self.housekeeping_started = False
         url, typing_timeout = config["REDIS_URL"], config["TYPING_TIMEOUT_SECONDS"]
         self.redis = command_client(url, config["REDIS_TLS_VERIFY"]) if url else None
