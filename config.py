@@ -64,6 +64,8 @@ class Config:
     PORT = _int("PORT", 5000)
     # How many proxies in front add X-Forwarded-* (1 behind nginx or Heroku's router).
     TRUSTED_PROXY_HOPS = _int("TRUSTED_PROXY_HOPS", 0)
+    # Unset: GET /metrics answers anyone; set: only `Authorization: Bearer <METRICS_TOKEN>`.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     ACCESS_LOG_LEVEL = os.environ.get("ACCESS_LOG_LEVEL", "WARNING")
 

@@ -17,6 +17,7 @@ def create_app(config_name: str | dict | None = None) -> Flask:
     app.session_interface = SessionCookies()
     load_config(app, config_name)
     os.makedirs(app.instance_path, exist_ok=True)
+    register_observability(app)
     register_extensions(app)
     trust_proxies(app)
     register_blueprints(app)
@@ -40,6 +41,13 @@ def trust_proxies(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def register_observability(app: Flask) -> None:
+    """GET /metrics and the webhook timer; registered first, so its clock sees every hook."""
+    from app.metrics.endpoint import init_metrics
+
+    init_metrics(app)
 
 
 def configure_logging(app: Flask) -> None:

@@ -28,6 +28,7 @@ from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 from jwt import PyJWTError
 
 from app.errors import error_response
+from app.metrics import RATE_LIMITED
 from app.services.users import normalize_email
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,7 @@ def init_rate_limits(app: Flask) -> Limiter:
 
 def _refused(exc: RateLimitExceeded):
     """The contract's 429 error body, with Retry-After when the storage can tell."""
+    RATE_LIMITED.labels("login" if request.path == LOGIN_PATH else "rest").inc()
     response, status = error_response(429, "rate_limited", exc.description)
     limit = current_app.extensions["rate_limits"].current_limit
     try:

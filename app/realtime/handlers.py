@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.errors import AppError, Forbidden
 from app.extensions import db, socketio
+from app.metrics import RATE_LIMITED, REPLAYED_EVENTS, REPLAYS
 from app.models import User
 from app.realtime import broadcast, housekeeping
 from app.realtime.connections import Connection
@@ -74,8 +75,11 @@ def _replay(user, last_event_id) -> None:
     if valid and last_event_id >= 0:
         missed = events.replay_for(user, last_event_id, current_app.config["EVENT_REPLAY_LIMIT"])
     if missed is None:
+        REPLAYS.labels("resync").inc()
         broadcast.to_socket(request.sid, "resync_required", {})
         return
+    REPLAYS.labels("replayed").inc()
+    REPLAYED_EVENTS.inc(len(missed))
     for event in missed:
         broadcast.to_socket(request.sid, event.name, event.data)
 
@@ -118,6 +122,7 @@ def _run_checked(handler, data, limits: tuple[EventLimit, ...] | None) -> None:
     if connection is None:
         raise Refused("Unauthorized")
     if not state().connections.allow_event(request.sid, limits, data):
+        RATE_LIMITED.labels("socket_events").inc()
         raise Refused("Rate limit exceeded")
     try:
         handler(connection, data)
