@@ -67,6 +67,8 @@ class Config:
     # Unset: GET /metrics answers anyone; set: only `Authorization: Bearer <METRICS_TOKEN>`.
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # "json": one JSON object a line, with the request's id (app/request_logging.py).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT") or "text"
     ACCESS_LOG_LEVEL = os.environ.get("ACCESS_LOG_LEVEL", "WARNING")
 
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=_float("JWT_ACCESS_TOKEN_MINUTES", 15))

@@ -1,12 +1,12 @@
 """The application factory."""
 
-import logging
 import os
 
 from flask import Flask
 
 from app.extensions import db, jwt, migrate, socketio
 from app.json_provider import StrictJSONProvider
+from app.request_logging import configure_logging, init_request_ids
 from app.sessions import SessionCookies
 
 
@@ -44,16 +44,12 @@ def trust_proxies(app: Flask) -> None:
 
 
 def register_observability(app: Flask) -> None:
-    """GET /metrics and the webhook timer; registered first, so its clock sees every hook."""
+    """Request ids, GET /metrics and the webhook timer; registered first, so the
+    ids are in every later hook's logs and the timer sees every hook."""
     from app.metrics.endpoint import init_metrics
 
+    init_request_ids(app)
     init_metrics(app)
-
-
-def configure_logging(app: Flask) -> None:
-    """INFO logs, without gevent-websocket's line per HTTP request (costly under load)."""
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
-    logging.getLogger("geventwebsocket.handler").setLevel(app.config["ACCESS_LOG_LEVEL"])
 
 
 def load_config(app: Flask, config_name: str | dict | None) -> None:
