@@ -6,7 +6,8 @@ from flask import Flask
 
 from app.extensions import db, jwt, migrate, socketio
 from app.json_provider import StrictJSONProvider
-from app.request_logging import configure_logging, init_request_ids
+from app.observability import init_observability
+from app.request_logging import configure_logging
 from app.sessions import SessionCookies
 
 
@@ -44,11 +45,10 @@ def trust_proxies(app: Flask) -> None:
 
 
 def register_observability(app: Flask) -> None:
-    """Request ids, GET /metrics and the webhook timer; registered first, so the
-    ids are in every later hook's logs and the timer sees every hook."""
+    """Request ids and the webhook timer (first, so later hooks' logs carry the id), /metrics."""
     from app.metrics.endpoint import init_metrics
 
-    init_request_ids(app)
+    init_observability(app)
     init_metrics(app)
 
 

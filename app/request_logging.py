@@ -1,36 +1,22 @@
-"""Logs as text or as JSON lines (LOG_FORMAT=json), and an id for every HTTP request.
+"""Logs as text or as JSON lines (LOG_FORMAT=json), each line of a request with its id.
 
-Each request gets an id: the client's (or proxy's) `X-Request-ID` when it is a
-plain token (1 to 128 letters, digits or `-_.:`), else a new random one. It goes
-back in the response's `X-Request-ID` header and, in JSON logs, into every line
-logged while the request is handled (`request_id`); a line logged by a socket
-event handler carries the socket's `sid` instead. JSON lines come from
-python-json-logger: `time`, `level`, `logger`, `message`, those ids, and
-whatever a call passes in `extra`.
+Each request gets an id (app/observability.py): the client's (or proxy's)
+`X-Request-ID` when it is a plain token (1 to 128 letters, digits or `-_.:`),
+else a new random one, returned in the response's `X-Request-ID`. In JSON logs
+it is the `request_id` of every line logged while the request is handled; a
+line logged by a socket event handler carries the socket's `sid` instead. JSON
+lines come from python-json-logger: `time`, `level`, `logger`, `message`, those
+ids, and whatever a call passes in `extra`.
 """
 
 import logging
-import re
-import uuid
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
-HEADER = "X-Request-ID"
-_PLAIN_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+from app.observability import REQUEST_ID
+
 FORMATS = ("text", "json")
-
-
-def _assign_request_id() -> None:
-    incoming = request.headers.get(HEADER, "")
-    g.request_id = incoming if _PLAIN_ID.fullmatch(incoming) else uuid.uuid4().hex
-
-
-def _return_request_id(response):
-    request_id = g.get("request_id")
-    if request_id is not None:
-        response.headers[HEADER] = request_id
-    return response
 
 
 class RequestContext(logging.Filter):
@@ -38,7 +24,7 @@ class RequestContext(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if has_request_context():
-            request_id = g.get("request_id")
+            request_id = request.environ.get(REQUEST_ID)
             sid = getattr(request, "sid", None)
             if request_id is not None:
                 record.request_id = request_id
@@ -59,12 +45,6 @@ def json_handler(stream=None) -> logging.Handler:
     )
     handler.addFilter(RequestContext())
     return handler
-
-
-def init_request_ids(app: Flask) -> None:
-    """Give every request its id (registered before other hooks, so their logs carry it)."""
-    app.before_request(_assign_request_id)
-    app.after_request(_return_request_id)
 
 
 def configure_logging(app: Flask) -> None:

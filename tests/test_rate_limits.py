@@ -10,6 +10,7 @@ import time
 import pytest
 import time_machine
 
+from app import rate_limits
 from app.services import auth as auth_service
 from app.services.users import create_user
 from tests.conftest import PASSWORD, WEBHOOK_SECRET, webhook_body
@@ -83,6 +84,13 @@ def test_webhooks_logins_and_token_less_requests_are_not_counted(limited_app, us
         assert client.get("/api/openapi.json").status_code == 200
         assert client.get("/health").status_code == 200
     assert [me(client, headers) for _ in range(REST_LIMIT)] == [200] * REST_LIMIT
+
+
+def test_every_rest_route_is_in_the_blueprint_the_limits_watch(app):
+    """Flask-Limiter's hooks run for the API blueprint only (app/rate_limits.py)."""
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/") and not rule.rule.startswith("/api/webhooks/"):
+            assert rule.endpoint.split(".")[0] == rate_limits.API_BLUEPRINT, rule.rule
 
 
 def test_invalid_tokens_count_against_their_address(limited_app, users):

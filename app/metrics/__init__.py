@@ -56,3 +56,14 @@ RATE_LIMITED = Counter(
     "Requests and socket events refused by a rate limit",
     ["limit"],
 )
+
+_children: dict = {}
+
+
+def labelled(metric, *values: str):
+    """metric.labels(*values), remembered: labels() locks and validates on every call."""
+    key = (metric, values)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*values)
+    return child

@@ -1,4 +1,4 @@
-"""GET /metrics in Prometheus' text format, and the webhook latency hooks.
+"""GET /metrics in Prometheus' text format (the webhooks are timed in app/observability.py).
 
 The counters and histograms of app/metrics/__init__.py are joined at scrape
 time by gauges read from the serving app: sockets and users connected, the
@@ -8,9 +8,8 @@ set, a scrape must send `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise).
 
 import hmac
 import logging
-import time
 
-from flask import Blueprint, Flask, Response, current_app, g, has_app_context, request
+from flask import Blueprint, Flask, Response, current_app, has_app_context, request
 from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
@@ -18,7 +17,6 @@ from sqlalchemy import func, select
 
 from app.errors import Unauthorized
 from app.extensions import db
-from app.metrics import WEBHOOK_SECONDS
 from app.models import OutboundDelivery
 from app.state import presence, state
 from app.timeutil import utcnow
@@ -26,8 +24,6 @@ from app.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 bp = Blueprint("metrics", __name__)
-
-WEBHOOK_PREFIX = "/api/webhooks/"
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
@@ -119,23 +115,6 @@ def metrics():
     return Response(generate_latest(REGISTRY), content_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
-def _start_clock() -> None:
-    if request.path.startswith(WEBHOOK_PREFIX):
-        g.webhook_started = time.perf_counter()
-
-
-def _observe_webhook(response):
-    started = g.pop("webhook_started", None)
-    if started is not None:
-        rule = request.url_rule.rule if request.url_rule else "unrouted"
-        WEBHOOK_SECONDS.labels(rule, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-    return response
-
-
 def init_metrics(app: Flask) -> None:
-    """Serve /metrics and time every webhook."""
+    """Serve /metrics."""
     app.register_blueprint(bp)
-    app.before_request(_start_clock)
-    app.after_request(_observe_webhook)
