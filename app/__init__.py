@@ -6,7 +6,7 @@ from flask import Flask
 
 from app.extensions import db, jwt, migrate, socketio
 from app.json_provider import StrictJSONProvider
-from app.observability import init_observability
+from app.observability import RequestObservation
 from app.request_logging import configure_logging
 from app.sessions import SessionCookies
 
@@ -45,10 +45,10 @@ def trust_proxies(app: Flask) -> None:
 
 
 def register_observability(app: Flask) -> None:
-    """Request ids and the webhook timer (first, so later hooks' logs carry the id), /metrics."""
+    """Request ids and the webhook timer (WSGI middleware, inside Socket.IO's), /metrics."""
     from app.metrics.endpoint import init_metrics
 
-    init_observability(app)
+    app.wsgi_app = RequestObservation(app.wsgi_app)
     init_metrics(app)
 
 

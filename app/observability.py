@@ -1,48 +1,53 @@
-"""The per-request bookkeeping of operations, in one before/after pair of hooks:
+"""Per-request bookkeeping of operations, as WSGI middleware around the Flask app:
 the request id (X-Request-ID in and out, in every log line: app/request_logging.py)
 and the webhooks' latency histogram (app/metrics).
 
-One pair, reading the WSGI environ once: every hook costs every request, the
-webhooks' hot path included.
+Middleware rather than Flask hooks: each Flask hook costs every request a
+dispatch and the response header a validation, and the webhooks' hot path is
+what this must not slow down. Socket.IO's own requests never reach it (its
+middleware sits outside the Flask app).
 """
 
 import os
 import re
 import time
 
-from flask import Flask, request
-
 from app.metrics import WEBHOOK_SECONDS, labelled
 
 HEADER = "X-Request-ID"
 REQUEST_ID = "inbox.request_id"  # the id's key in the WSGI environ
-_STARTED = "inbox.webhook_started"
 _PLAIN_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 WEBHOOK_PREFIX = "/api/webhooks/"
 
 
-def _before() -> None:
-    environ = request.environ
+def request_id_for(environ: dict) -> str:
+    """The client's (or proxy's) X-Request-ID when it is a plain token, else a new one."""
     incoming = environ.get("HTTP_X_REQUEST_ID", "")
-    environ[REQUEST_ID] = incoming if _PLAIN_ID.fullmatch(incoming) else os.urandom(16).hex()
-    if environ.get("PATH_INFO", "").startswith(WEBHOOK_PREFIX):
-        environ[_STARTED] = time.perf_counter()
+    return incoming if _PLAIN_ID.fullmatch(incoming) else os.urandom(16).hex()
 
 
-def _after(response):
-    environ = request.environ
-    response.headers.add(HEADER, environ[REQUEST_ID])  # add: no handler sets it before
-    started = environ.get(_STARTED)
-    if started is not None:
-        rule = request.url_rule
-        path = rule.rule if rule is not None else "unrouted"
-        labelled(WEBHOOK_SECONDS, path, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-    return response
+class RequestObservation:
+    """Gives each request its id (environ and response header) and times the webhooks."""
 
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
 
-def init_observability(app: Flask) -> None:
-    """Registered before every other hook, so their logs carry the id and the clock sees them."""
-    app.before_request(_before)
-    app.after_request(_after)
+    def __call__(self, environ, start_response):
+        request_id = environ[REQUEST_ID] = request_id_for(environ)
+        path = environ.get("PATH_INFO", "")
+        answered = []
+
+        def start(status, headers, exc_info=None):
+            headers.append((HEADER, request_id))
+            answered.append(status)
+            return start_response(status, headers, exc_info)
+
+        if not path.startswith(WEBHOOK_PREFIX):
+            return self.wsgi_app(environ, start)
+        started = time.perf_counter()
+        body = self.wsgi_app(environ, start)
+        status = answered[0][:3] if answered else "500"
+        # A 404 is no route: its path is whatever was asked, not a label to keep.
+        route = path if status != "404" else "unrouted"
+        labelled(WEBHOOK_SECONDS, route, status).observe(time.perf_counter() - started)
+        return body

@@ -76,7 +76,7 @@ def _init_for_api_only(limiter: Limiter, app: Flask) -> None:
 
     Flask-Limiter runs them for every request; webhooks (the ingest hot path),
     the panel, /health and /metrics have no limit, and the hooks cost a webhook
-    about 2 % of its Python work. Flask keeps hooks per blueprint in these
+    about 2 % of its Python bytecodes. Flask keeps hooks per blueprint in these
     public dicts; the ones Flask-Limiter added are found by comparing them
     before and after, not by name. Every /api route outside the webhooks is in
     the API blueprint (tests/test_rate_limits.py checks it).

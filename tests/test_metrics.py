@@ -6,7 +6,6 @@ so each test reads a metric before and after and checks the difference.
 
 import time
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.outbound import sender
@@ -14,7 +13,6 @@ from app.services.users import create_user
 from tests.conftest import PASSWORD, WEBHOOK_SECRET, received, webhook_body
 from tests.module_app import fresh_app
 from tests.n8n_server import N8nServer
-from tests.private_redis import PrivateRedis
 
 
 def scrape(client, headers=None) -> dict:
@@ -159,13 +157,6 @@ def test_the_outbox_backlog_and_its_failures(app, client, headers_for, people, p
 
 
 # A message-queue outage, on a real Redis.
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    server = PrivateRedis().start()
-    yield server
-    server.stop()
 
 
 def test_a_message_queue_outage_is_counted_and_shown_while_it_lasts(redis_server):

@@ -11,14 +11,6 @@ import pytest
 from app.realtime.presence import RedisPresence
 from app.realtime.shared_typing import SharedTypingTracker
 from app.redis_support import command_client
-from tests.private_redis import PrivateRedis
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    server = PrivateRedis().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from app.services import auth as auth_service
 from app.services.users import create_user
 from tests.conftest import PASSWORD, WEBHOOK_SECRET, webhook_body
 from tests.module_app import fresh_app
-from tests.private_redis import PrivateRedis
 
 REST_LIMIT = 3
 
@@ -104,13 +103,6 @@ def test_invalid_tokens_count_against_their_address(limited_app, users):
 
 
 # Several processes through Redis.
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    server = PrivateRedis().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
