@@ -64,7 +64,11 @@ class Config:
     PORT = _int("PORT", 5000)
     # How many proxies in front add X-Forwarded-* (1 behind nginx or Heroku's router).
     TRUSTED_PROXY_HOPS = _int("TRUSTED_PROXY_HOPS", 0)
+    # Unset: GET /metrics answers anyone; set: only `Authorization: Bearer <METRICS_TOKEN>`.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # "json": one JSON object a line, with the request's id (app/request_logging.py).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT") or "text"
     ACCESS_LOG_LEVEL = os.environ.get("ACCESS_LOG_LEVEL", "WARNING")
 
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=_float("JWT_ACCESS_TOKEN_MINUTES", 15))
@@ -83,6 +87,8 @@ class Config:
     EVENT_REPLAY_MARGIN_SECONDS = _float("EVENT_REPLAY_MARGIN_SECONDS", 2)
     LOGIN_FAILURES_PER_ACCOUNT = 10
     LOGIN_FAILURES_PER_ADDRESS = 50
+    # Requests with a bearer token, per user (limits' notation, e.g. "20/second;600/minute").
+    REST_RATE_LIMIT = os.environ.get("REST_RATE_LIMIT") or "1200 per minute"
     SOCKET_EVENTS_PER_SECOND = 10
     MAX_SOCKETS_PER_USER = 20
     # Live sockets whose token expired or was revoked are cut this often (0: never).

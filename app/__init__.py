@@ -1,12 +1,13 @@
 """The application factory."""
 
-import logging
 import os
 
 from flask import Flask
 
 from app.extensions import db, jwt, migrate, socketio
 from app.json_provider import StrictJSONProvider
+from app.observability import RequestObservation
+from app.request_logging import configure_logging
 from app.sessions import SessionCookies
 
 
@@ -17,6 +18,7 @@ def create_app(config_name: str | dict | None = None) -> Flask:
     app.session_interface = SessionCookies()
     load_config(app, config_name)
     os.makedirs(app.instance_path, exist_ok=True)
+    register_observability(app)
     register_extensions(app)
     trust_proxies(app)
     register_blueprints(app)
@@ -42,10 +44,12 @@ def trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
-def configure_logging(app: Flask) -> None:
-    """INFO logs, without gevent-websocket's line per HTTP request (costly under load)."""
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
-    logging.getLogger("geventwebsocket.handler").setLevel(app.config["ACCESS_LOG_LEVEL"])
+def register_observability(app: Flask) -> None:
+    """Request ids and the webhook timer (WSGI middleware, inside Socket.IO's), /metrics."""
+    from app.metrics.endpoint import init_metrics
+
+    app.wsgi_app = RequestObservation(app.wsgi_app)
+    init_metrics(app)
 
 
 def load_config(app: Flask, config_name: str | dict | None) -> None:
@@ -81,6 +85,7 @@ def register_extensions(app: Flask) -> None:
         sqlite_tuning,
         transport,
     )
+    from app.rate_limits import init_rate_limits
     from app.realtime import handlers  # noqa: F401  (registers the socket handlers)
     from app.realtime.message_queue import manager_for
     from app.state import init_state
@@ -108,6 +113,7 @@ def register_extensions(app: Flask) -> None:
     socketio.server.eio.async_handlers = False
     transport.install(app)
     init_state(app)
+    init_rate_limits(app)
     sqlite_tuning.tune(app)
 
 

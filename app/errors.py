@@ -44,10 +44,6 @@ class Conflict(AppError):
     status, code = 409, "conflict"
 
 
-class RateLimited(AppError):
-    status, code = 429, "rate_limited"
-
-
 class ServiceUnavailable(AppError):
     status, code = 503, "service_unavailable"
 

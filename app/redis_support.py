@@ -14,6 +14,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from app.metrics import DEPENDENCY_DOWN, DEPENDENCY_OUTAGES
+
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 1.0  # seconds to open a connection
@@ -76,6 +78,9 @@ class Outage:
         self._lock = threading.Lock()
         self._retry_at = 0.0
         self.down = False
+        labels = {"dependency": dependency.removeprefix("the "), "user": what.removeprefix("the ")}
+        self._outages = DEPENDENCY_OUTAGES.labels(**labels)
+        self._down_gauge = DEPENDENCY_DOWN.labels(**labels)  # listed at 0 from the start
 
     def paused(self) -> bool:
         """True shortly after a failure: use the fallback without trying."""
@@ -86,10 +91,13 @@ class Outage:
             first, self.down = not self.down, True
             self._retry_at = time.monotonic() + self.pause
         if first:
+            self._outages.inc()
+            self._down_gauge.set(1)
             log.warning("%s unavailable for %s: %s", self.dependency, self.what, exc)
 
     def succeeded(self) -> None:
         with self._lock:
             recovered, self.down, self._retry_at = self.down, False, 0.0
         if recovered:
+            self._down_gauge.set(0)
             log.warning("%s available again for %s", self.dependency, self.what)

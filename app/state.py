@@ -1,4 +1,4 @@
-"""Shared runtime state (presence, counters, typing): in memory, or in Redis with REDIS_URL.
+"""Shared runtime state (presence, typing): in memory, or in Redis with REDIS_URL.
 
 The app factory picks the backing once; everything else asks these accessors,
 so no caller knows whether it runs in one process or many. The Redis-backed
@@ -14,26 +14,21 @@ from app.realtime.presence import LocalPresence, RedisPresence
 from app.realtime.shared_typing import SharedTypingTracker
 from app.realtime.typing import TypingTracker
 from app.redis_support import command_client
-from app.services.limits import FallbackWindowCounter, LocalWindowCounter, RedisWindowCounter
 
 
 class SharedState:
     """The backing objects of one app."""
 
     def __init__(self, config):
-        self.connections = ConnectionRegistry()
+        self.connections = ConnectionRegistry(config["SOCKET_EVENTS_PER_SECOND"])
         self.housekeeping_started = False
         url, typing_timeout = config["REDIS_URL"], config["TYPING_TIMEOUT_SECONDS"]
         self.redis = command_client(url, config["REDIS_TLS_VERIFY"]) if url else None
         if self.redis is None:
             self.typing = TypingTracker(typing_timeout)
-            self.login_failures = LocalWindowCounter()
             self.presence = LocalPresence()
         else:
             self.typing = SharedTypingTracker(typing_timeout, self.redis)
-            self.login_failures = FallbackWindowCounter(
-                RedisWindowCounter(self.redis), LocalWindowCounter()
-            )
             self.presence = RedisPresence(self.redis, config["PRESENCE_TTL_SECONDS"])
 
 
@@ -48,10 +43,6 @@ def init_state(app) -> None:
 
 def state() -> SharedState:
     return current_app.extensions["inbox_state"]
-
-
-def login_failures():
-    return state().login_failures
 
 
 def presence():

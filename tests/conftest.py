@@ -14,6 +14,7 @@ from app.extensions import db, socketio
 from app.services import auth as auth_service
 from app.services.users import create_user
 from tests import services
+from tests.private_redis import PrivateRedis
 
 WEBHOOK_SECRET = "test-webhook-secret"
 # Every field of the n8n message webhook's body.
@@ -76,6 +77,14 @@ def app():
         db.engine.dispose()
     if url:
         services.empty_postgres_database(url, [t.name for t in reversed(db.metadata.sorted_tables)])
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    """A redis-server of the module's own (tests/private_redis.py), to stop and start at will."""
+    server = PrivateRedis().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

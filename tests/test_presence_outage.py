@@ -17,14 +17,6 @@ from app.realtime.recovery import DeliveryLedger, missed_events
 from app.redis_support import command_client
 from app.services.users import create_user
 from tests.conftest import PASSWORD, WEBHOOK_SECRET, webhook_body
-from tests.private_redis import PrivateRedis
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    server = PrivateRedis().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Presence, typing expiry and login limits shared through a real Redis, across "processes".
+"""Presence and typing expiry shared through a real Redis, across "processes".
 
 Each RedisPresence / SharedTypingTracker instance stands for one server
 process; they share a private redis-server that some tests stop and restart.
@@ -11,15 +11,6 @@ import pytest
 from app.realtime.presence import RedisPresence
 from app.realtime.shared_typing import SharedTypingTracker
 from app.redis_support import command_client
-from app.services.limits import FallbackWindowCounter, LocalWindowCounter, RedisWindowCounter
-from tests.private_redis import PrivateRedis
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    server = PrivateRedis().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -183,21 +174,3 @@ def test_typing_keeps_working_in_one_process_while_redis_is_down(client, redis_d
     assert not tracker.update("sid-typer", 7, 42, True)  # the 500 ms throttle still holds
     (found,) = poll_expired([tracker], 0.6)
     assert found == [(42, 7, "sid-typer")]
-
-
-# Login limits.
-
-
-def test_login_limits_fall_back_to_this_process_while_redis_is_down(client, redis_server):
-    counter = FallbackWindowCounter(RedisWindowCounter(client), LocalWindowCounter())
-    assert counter.hit("account:a@example.com", 60) == 1
-    redis_server.stop()
-    try:
-        assert counter.hit("account:a@example.com", 60) == 1  # counted here from now on
-        assert counter.hit("account:a@example.com", 60) == 2
-        assert counter.count("account:a@example.com", 60) == 2
-    finally:
-        redis_server.start()
-    # Back on Redis (restarted empty) once the short pause after a failure is over.
-    eventually(lambda: counter.count("account:a@example.com", 60) == 0)
-    assert counter.hit("account:a@example.com", 60) == 1

@@ -10,7 +10,7 @@ from flask_jwt_extended import create_access_token
 from app import create_app
 from app.extensions import db, socketio
 from app.models import Event
-from app.realtime import connections, typing
+from app.realtime import event_limits, typing
 from app.services import auth as auth_service
 from app.services import events as event_log
 from app.services.users import create_user
@@ -544,7 +544,7 @@ def test_the_eleventh_event_in_a_second_is_refused_and_dropped(
     inbox, monkeypatch, client, headers_for
 ):
     clock = FakeClock()
-    monkeypatch.setattr(connections, "time", clock)
+    monkeypatch.setattr(event_limits, "time", clock)
     message = inbox.message()
     owner, admin = inbox.socket_for(inbox.owner), inbox.socket_for(inbox.admin)
     received(admin)
@@ -571,7 +571,7 @@ def test_the_eleventh_event_in_a_second_is_refused_and_dropped(
 
 def test_refused_events_count_toward_the_limit_too(inbox, monkeypatch):
     clock = FakeClock()
-    monkeypatch.setattr(connections, "time", clock)
+    monkeypatch.setattr(event_limits, "time", clock)
     owner = inbox.socket_for(inbox.owner)
     for _ in range(10):
         assert refusal(owner, "join_conversation", "bad") == "Invalid conversationId"

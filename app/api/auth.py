@@ -1,6 +1,6 @@
 """Login, refresh, me, logout."""
 
-from flask import jsonify, request
+from flask import jsonify
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 
 from app.api import bp
@@ -17,7 +17,7 @@ def login():
     password = body.get("password")
     if not isinstance(password, str) or not password:
         raise ValidationError("password is required and must be a string", field="password")
-    return jsonify(auth.login(email, password, request.remote_addr or "unknown"))
+    return jsonify(auth.login(email, password))
 
 
 @bp.post("/auth/refresh")

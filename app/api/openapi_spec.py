@@ -36,7 +36,7 @@ STATUS_TEXT = {
     404: "Not found",
     409: "Conflict",
     413: "Body larger than 64 KiB",
-    429: "Rate limited",
+    429: "Rate limited (Retry-After says when to try again)",
     503: "A dependency (database, Redis) is down; retry later",
 }
 
@@ -497,6 +497,18 @@ SECURITY_SCHEMES = {
         "description": f"Unix seconds, within ±{SIGNATURE_TOLERANCE_SECONDS} s of our clock",
     },
 }
+
+
+def _document_rest_limit(paths: dict) -> None:
+    """Operations called with a bearer token share the per-user REST limit (app/rate_limits.py)."""
+    for item in paths.values():
+        for operation in (item[method] for method in item if method != "parameters"):
+            schemes = {name for option in operation.get("security", []) for name in option}
+            if schemes & {"bearerAuth", "refreshToken"}:
+                operation["responses"]["429"] = responses({}, 429)["429"]
+
+
+_document_rest_limit(PATHS)
 
 SPEC = {
     "openapi": "3.1.0",

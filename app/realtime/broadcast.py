@@ -8,6 +8,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from app.extensions import socketio
+from app.metrics import EVENTS_EMITTED, labelled
 from app.models import Event
 from app.realtime.rooms import ADMIN_ROOM, conversation_room, user_room
 
@@ -35,6 +36,7 @@ def publish(event: "RecordedEvent") -> None:
     next reconnect or poll, and with Redis the message queue re-sends what an
     outage kept from other processes (app/realtime/message_queue.py).
     """
+    labelled(EVENTS_EMITTED, event.name).inc()
     try:
         socketio.emit(event.name, event.data, to=rooms_for(event))
     except Exception:
@@ -47,10 +49,12 @@ def to_socket(sid: str, name: str, data: dict) -> None:
     Not through the message queue: no other process has the socket, and a
     reconnect storm's replays would otherwise flood Redis and every process.
     """
+    labelled(EVENTS_EMITTED, name).inc()
     socketio.emit(name, data, to=sid, ignore_queue=True)
 
 
 def typing(conversation_id: int, user_id: int, is_typing: bool, skip_sid: str | None) -> None:
     """Tell a conversation room that someone started or stopped typing."""
     payload = {"userId": user_id, "conversationId": conversation_id, "isTyping": is_typing}
+    labelled(EVENTS_EMITTED, "user_typing").inc()
     socketio.emit("user_typing", payload, to=conversation_room(conversation_id), skip_sid=skip_sid)

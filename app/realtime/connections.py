@@ -1,17 +1,17 @@
 """The sockets connected to this process, with what each one may do."""
 
 import threading
-import time
-from collections import deque
 from dataclasses import dataclass
+
+from app.realtime.event_limits import EventLimit, EventLimiter
 
 
 @dataclass(slots=True)
 class Connection:
-    """One authenticated socket: who holds it, and its recent event times.
+    """One authenticated socket: who holds it and until when its token is good.
 
-    Held for every socket of the process, so kept small: slots, and the event
-    times' deque (over 600 bytes) made at the socket's first event.
+    Held for every socket of the process, so kept small (slots); its event
+    limits' windows live in the registry's EventLimiter, made at its first event.
     """
 
     sid: str
@@ -19,33 +19,22 @@ class Connection:
     is_admin: bool
     token_jti: str
     token_expires_at: float
-    recent_events: deque | None = None
-
-    def allow_event(self, per_second: int) -> bool:
-        """Sliding-window limit on client events; a refused event is not counted."""
-        now = time.monotonic()
-        if self.recent_events is None:
-            self.recent_events = deque()
-        while self.recent_events and now - self.recent_events[0] >= 1.0:
-            self.recent_events.popleft()
-        if len(self.recent_events) >= per_second:
-            return False
-        self.recent_events.append(now)
-        return True
 
 
 class ConnectionRegistry:
-    """sid -> Connection for the sockets of this process."""
+    """sid -> Connection for the sockets of this process, and their event limits."""
 
-    def __init__(self):
+    def __init__(self, events_per_second: int):
         self._lock = threading.Lock()
         self._by_sid: dict[str, Connection] = {}
+        self.event_limits = EventLimiter(events_per_second)
 
     def add(self, connection: Connection) -> None:
         with self._lock:
             self._by_sid[connection.sid] = connection
 
     def remove(self, sid: str) -> Connection | None:
+        self.event_limits.forget(sid)
         with self._lock:
             return self._by_sid.pop(sid, None)
 
@@ -55,3 +44,7 @@ class ConnectionRegistry:
     def all(self) -> list[Connection]:
         with self._lock:
             return list(self._by_sid.values())
+
+    def allow_event(self, sid: str, limits: tuple[EventLimit, ...] | None, data) -> bool:
+        """Count a client event against its socket's limits (see app/realtime/event_limits.py)."""
+        return self.event_limits.allow(sid, limits, data)

@@ -13,9 +13,11 @@ from sqlalchemy.exc import DBAPIError
 
 from app.errors import AppError, Forbidden
 from app.extensions import db, socketio
+from app.metrics import RATE_LIMITED, REPLAYED_EVENTS, REPLAYS
 from app.models import User
 from app.realtime import broadcast, housekeeping
 from app.realtime.connections import Connection
+from app.realtime.event_limits import EventLimit
 from app.realtime.rooms import ADMIN_ROOM, conversation_room, user_room
 from app.services import conversations, events, messages
 from app.services.auth import AuthenticationFailed, user_from_access_token
@@ -94,8 +96,11 @@ def _replay_since(user, after: int) -> None:
 def _send_replay(missed: list | None) -> None:
     """Emit replayed events to this socket in eventId order; None asks it to resync."""
     if missed is None:
+        REPLAYS.labels("resync").inc()
         broadcast.to_socket(request.sid, "resync_required", {})
         return
+    REPLAYS.labels("replayed").inc()
+    REPLAYED_EVENTS.inc(len(missed))
     for event in missed:
         broadcast.to_socket(request.sid, event.name, event.data)
 
@@ -111,15 +116,19 @@ def on_disconnect(reason=None):
         presence().disconnect(connection.user_id, request.sid)
 
 
-def client_event(name: str):
-    """Register a client event handler with the rate limit and the ack/error replies."""
+def client_event(name: str, limits: tuple[EventLimit, ...] | None = None):
+    """Register a client event handler with its rate limit and the ack/error replies.
+
+    `limits` replaces the socket's default 10 events a second for this event
+    (app/realtime/event_limits.py).
+    """
 
     def decorator(handler):
         @socketio.on(name)
         @functools.wraps(handler)
         def wrapper(*args):
             try:
-                _run_checked(handler, args[0] if args else None)
+                _run_checked(handler, args[0] if args else None, limits)
             except Refused as exc:
                 return _refuse(str(exc))
             return {"ok": True}
@@ -129,11 +138,12 @@ def client_event(name: str):
     return decorator
 
 
-def _run_checked(handler, data) -> None:
+def _run_checked(handler, data, limits: tuple[EventLimit, ...] | None) -> None:
     connection = state().connections.get(request.sid)
     if connection is None:
         raise Refused("Unauthorized")
-    if not connection.allow_event(current_app.config["SOCKET_EVENTS_PER_SECOND"]):
+    if not state().connections.allow_event(request.sid, limits, data):
+        RATE_LIMITED.labels("socket_events").inc()
         raise Refused("Rate limit exceeded")
     try:
         handler(connection, data)

@@ -22,6 +22,7 @@ from collections import deque
 import socketio
 from flask import Flask
 
+from app.metrics import RECOVERED_EVENTS
 from app.realtime import recovery
 from app.realtime.broadcast import rooms_for
 from app.realtime.publish_order import PublishOrder
@@ -227,6 +228,7 @@ class RecoveringRedisManager(socketio.PubSubManager):
             log.warning("more than %d events missed; asking local clients to resync", limit)
             super().emit("resync_required", {}, namespace="/", room=None, ignore_queue=True)
             return
+        RECOVERED_EVENTS.inc(len(missed))
         for event in missed:
             super().emit(
                 event.name, event.data, namespace="/", room=rooms_for(event), ignore_queue=True

@@ -4,18 +4,14 @@ import functools
 import secrets
 from datetime import UTC, datetime
 
-from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from sqlalchemy import delete
 
-from app.errors import Forbidden, RateLimited, Unauthorized
+from app.errors import Forbidden, Unauthorized
 from app.extensions import db
 from app.models import RevokedToken, User
 from app.services.users import find_by_email, normalize_email
-from app.state import login_failures
 from app.timeutil import utcnow
-
-_LOGIN_WINDOW_SECONDS = 60
 
 
 @functools.cache
@@ -33,24 +29,6 @@ class AuthenticationFailed(Unauthorized):
         super().__init__(message)
 
 
-def _check_login_budget(email: str, address: str) -> None:
-    config = current_app.config
-    counter = login_failures()
-    if (
-        counter.count(f"account:{email}", _LOGIN_WINDOW_SECONDS)
-        >= config["LOGIN_FAILURES_PER_ACCOUNT"]
-        or counter.count(f"address:{address}", _LOGIN_WINDOW_SECONDS)
-        >= config["LOGIN_FAILURES_PER_ADDRESS"]
-    ):
-        raise RateLimited("Too many failed logins, try again in a minute")
-
-
-def _record_login_failure(email: str, address: str) -> None:
-    counter = login_failures()
-    counter.hit(f"account:{email}", _LOGIN_WINDOW_SECONDS)
-    counter.hit(f"address:{address}", _LOGIN_WINDOW_SECONDS)
-
-
 def issue_tokens(user: User) -> dict:
     """A fresh access and refresh token pair for a user."""
     return {
@@ -62,13 +40,10 @@ def issue_tokens(user: User) -> dict:
     }
 
 
-def login(email: str, password: str, address: str) -> dict:
-    """Check credentials (with the failed-login limits) and issue tokens."""
-    email = normalize_email(email)
-    _check_login_budget(email, address)
-    user = find_by_email(email)
+def login(email: str, password: str) -> dict:
+    """Check credentials and issue tokens (failed logins are limited in app/rate_limits.py)."""
+    user = find_by_email(normalize_email(email))
     if not (user or _dummy_user()).check_password(password) or user is None:
-        _record_login_failure(email, address)
         raise Unauthorized("Invalid email or password")
     if not user.is_active:
         raise Forbidden("User is inactive")

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 
 from app.errors import Conflict, NotFound
 from app.extensions import db
+from app.metrics import OUTBOX_ATTEMPTS
 from app.models import Message, OutboundDelivery
 from app.realtime import broadcast
 from app.services import delivery_status, events
@@ -157,6 +158,7 @@ def record_success(attempt: Attempt, whatsapp_id: str | None) -> None:
     _keep_whatsapp_id(message, whatsapp_id)
     event = delivery_status.transition(message, "sent", utcnow())
     db.session.commit()
+    OUTBOX_ATTEMPTS.labels("sent").inc()
     if event is not None:
         broadcast.publish(event)
 
@@ -174,6 +176,7 @@ def record_failure(attempt: Attempt, reason: str) -> None:
         .values(next_attempt_at=utcnow() + timedelta(seconds=delay), last_error=reason)
     )
     db.session.commit()
+    OUTBOX_ATTEMPTS.labels("retry").inc()
 
 
 def _give_up(attempt: Attempt, reason: str) -> None:
@@ -190,6 +193,7 @@ def _give_up(attempt: Attempt, reason: str) -> None:
     error = f"n8n did not accept the reply after {attempt.number} attempts: {reason}"
     event = delivery_status.transition(_message(attempt), "failed", utcnow(), error)
     db.session.commit()
+    OUTBOX_ATTEMPTS.labels("given_up").inc()
     if event is not None:
         broadcast.publish(event)
 
