@@ -11,6 +11,7 @@ from sqlalchemy import delete
 from app.errors import Forbidden, RateLimited, Unauthorized
 from app.extensions import db
 from app.models import RevokedToken, User
+from app.schemas.rest import User as UserOut
 from app.services.users import find_by_email, normalize_email
 from app.state import login_failures
 from app.timeutil import utcnow
@@ -58,7 +59,7 @@ def issue_tokens(user: User) -> dict:
             identity=str(user.id), additional_claims={"role": user.role}
         ),
         "refreshToken": create_refresh_token(identity=str(user.id)),
-        "user": user.to_dict(),
+        "user": UserOut.of(user).model_dump(),
     }
 
 

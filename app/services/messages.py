@@ -1,6 +1,5 @@
 """Creating messages and marking them read: the one path for webhook, REST and socket."""
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import NamedTuple
@@ -12,25 +11,14 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import Forbidden, NotFound
 from app.extensions import db
-from app.models import Conversation, Message, User, new_message_id, new_message_payload
+from app.models import Conversation, Message, User, new_message_id
 from app.realtime import broadcast
+from app.schemas.messages import MessageRead, NewMessage
+from app.schemas.rest import Stats
+from app.schemas.webhooks import IncomingMessage
 from app.services import events
 from app.services.conversations import can_access, message_by_id
-from app.timeutil import isoformat, utcnow
-
-
-@dataclass(frozen=True)
-class IncomingMessage:
-    """A validated message as n8n reports it."""
-
-    user_id: int
-    customer_name: str
-    customer_phone: str
-    content: str
-    message_type: str = "text"
-    direction: str = "INBOUND"
-    timestamp: datetime | None = None
-    whatsapp_id: str | None = None
+from app.timeutil import utcnow
 
 
 class Stored(NamedTuple):
@@ -93,7 +81,7 @@ def _upsert_conversation(connection, incoming: IncomingMessage, timestamp: datet
         "user_id": incoming.user_id,
         "customer_phone": incoming.customer_phone,
         "customer_name": incoming.customer_name,
-        "last_message": incoming.content[:200],
+        "last_message": incoming.message_content[:200],
         "last_message_at": timestamp,
         "created_at": utcnow(),
     }
@@ -123,7 +111,7 @@ def store(incoming: IncomingMessage) -> tuple[Message | Stored, bool]:
     except IntegrityError:
         # A repeated WhatsApp id, or (through the foreign key) an unknown user:
         # both are rare, so they are told apart only now.
-        existing = find_by_whatsapp_id(incoming.whatsapp_id)
+        existing = find_by_whatsapp_id(incoming.message_id)
         if existing is not None:
             return existing, False
         if not _user_exists(incoming.user_id):
@@ -150,25 +138,25 @@ def _insert_on(connection, incoming: IncomingMessage) -> tuple[Stored, events.Re
         "user_id": incoming.user_id,
         "direction": incoming.direction,
         "message_type": incoming.message_type,
-        "content": incoming.content,
+        "content": incoming.message_content,
         "timestamp": timestamp,
-        "whatsapp_id": incoming.whatsapp_id,
+        "whatsapp_id": incoming.message_id,
         "is_read": False,
         "created_at": now,
     }
     connection.execute(_message_insert(), values)
-    payload = new_message_payload(
-        values["id"],
-        conversation_id,
-        incoming.user_id,
-        customer_name,
-        incoming.customer_phone,
-        incoming.content,
-        incoming.message_type,
-        incoming.direction,
-        timestamp,
-        False,
-    )
+    payload = NewMessage(
+        id=values["id"],
+        conversation_id=conversation_id,
+        user_id=incoming.user_id,
+        customer_name=customer_name,
+        customer_phone=incoming.customer_phone,
+        message_content=incoming.message_content,
+        message_type=incoming.message_type,
+        direction=incoming.direction,
+        timestamp=timestamp,
+        is_read=False,
+    ).model_dump()
     event = events.record("new_message", incoming.user_id, conversation_id, payload, connection)
     return Stored(values["id"], conversation_id), event
 
@@ -183,15 +171,15 @@ def get_accessible(message_id: str, user: User) -> Message:
     return message
 
 
-def mark_read(message_id: str, user: User) -> dict:
+def mark_read(message_id: str, user: User) -> Message:
     """Mark a message read by this user and emit `message_read`; idempotent.
 
-    Returns the receipt. A message already read keeps its first reader and
+    Returns the message. A message already read keeps its first reader and
     emits nothing again.
     """
     message = get_accessible(message_id, user)
     if message.is_read:
-        return message.receipt()
+        return message
     events.lock_event_log()
     read_at = utcnow()
     changed = db.session.execute(
@@ -202,18 +190,18 @@ def mark_read(message_id: str, user: User) -> dict:
     if not changed:
         db.session.rollback()
         db.session.refresh(message)
-        return message.receipt()
-    payload = {
-        "messageId": message.id,
-        "conversationId": message.conversation_id,
-        "readBy": user.id,
-        "readAt": isoformat(read_at),
-    }
+        return message
+    payload = MessageRead(
+        message_id=message.id,
+        conversation_id=message.conversation_id,
+        read_by=user.id,
+        read_at=read_at,
+    ).model_dump()
     event = events.record("message_read", message.user_id, message.conversation_id, payload)
     db.session.commit()
     db.session.refresh(message)
     broadcast.publish(event)
-    return message.receipt()
+    return message
 
 
 def _visible(user: User):
@@ -221,15 +209,15 @@ def _visible(user: User):
     return query if user.is_admin else query.where(Message.user_id == user.id)
 
 
-def since(user: User, since_id: str | None, limit: int) -> list[dict]:
+def since(user: User, since_id: str | None, limit: int) -> list[Message]:
     """Messages this user may see created after `since_id`, oldest first."""
     query = _visible(user)
     if since_id:
         query = query.where(Message.seq > message_by_id(since_id, "since").seq)
-    return [m.to_dict() for m in db.session.scalars(query.order_by(Message.seq).limit(limit))]
+    return list(db.session.scalars(query.order_by(Message.seq).limit(limit)))
 
 
-def stats(user: User) -> dict:
+def stats(user: User) -> Stats:
     """Counts over the messages this user may see."""
     today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     inbound = Message.direction == "INBOUND"
@@ -245,10 +233,6 @@ def stats(user: User) -> dict:
     if not user.is_admin:
         columns = columns.where(Message.user_id == user.id)
     total, unread, inbound_count, outbound, today_count = db.session.execute(columns).one()
-    return {
-        "total": total,
-        "unread": unread,
-        "inbound": inbound_count,
-        "outbound": outbound,
-        "today": today_count,
-    }
+    return Stats(
+        total=total, unread=unread, inbound=inbound_count, outbound=outbound, today=today_count
+    )

@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import Conversation, Event, Message, User
 from app.realtime import broadcast
+from app.schemas.messages import NewMessage
 from app.services import events, outbox
 from app.services.messages import touch_conversation
 from app.timeutil import utcnow
@@ -70,6 +71,7 @@ def _insert(
     touch_conversation(conversation, message)
     db.session.flush()
     outbox.enqueue(message)
-    event = events.record("new_message", message.user_id, conversation.id, message.to_payload())
+    payload = NewMessage.of(message).model_dump()
+    event = events.record("new_message", message.user_id, conversation.id, payload)
     db.session.commit()
     return message, event
