@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from app.extensions import socketio
 from app.models import Event
 from app.realtime.rooms import ADMIN_ROOM, conversation_room, user_room
+from app.schemas.socket import UserTyping
 
 if TYPE_CHECKING:
     from app.services.events import RecordedEvent
@@ -52,5 +53,7 @@ def to_socket(sid: str, name: str, data: dict) -> None:
 
 def typing(conversation_id: int, user_id: int, is_typing: bool, skip_sid: str | None) -> None:
     """Tell a conversation room that someone started or stopped typing."""
-    payload = {"userId": user_id, "conversationId": conversation_id, "isTyping": is_typing}
+    payload = UserTyping(
+        user_id=user_id, conversation_id=conversation_id, is_typing=is_typing
+    ).model_dump()
     socketio.emit("user_typing", payload, to=conversation_room(conversation_id), skip_sid=skip_sid)

@@ -14,6 +14,7 @@ JSON with the declared response type; a Flask response passes through as is.
 """
 
 import functools
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ BEARER_OR_REFRESH = ({"bearerAuth": []}, {"refreshToken": []})
 WEBHOOK = ({"webhookSecret": []}, {"webhookSignature": [], "webhookTimestamp": []})
 # What every API operation may answer besides its own errors.
 COMMON_ERRORS = (413, 503)
+# A response declared as a media type (not a model) is a document or a file.
 HTML = "text/html"
 
 
@@ -61,7 +63,7 @@ def operation(
     """Declare a view's models (put it right above the function, under the route)."""
 
     def decorator(view):
-        summary, _, description = (view.__doc__ or "").strip().partition("\n")
+        summary, _, description = inspect.cleandoc(view.__doc__ or "").partition("\n")
         declared = Operation(
             responses=responses,
             body=body,
@@ -72,7 +74,7 @@ def operation(
             tag=_tag(view.__module__),
             summary=summary.strip(),
             description=description.strip(),
-            adapters={s: TypeAdapter(kind) for s, kind in responses.items() if kind != HTML},
+            adapters={s: TypeAdapter(k) for s, k in responses.items() if not isinstance(k, str)},
         )
         success = min(responses)
 

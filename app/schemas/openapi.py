@@ -10,7 +10,7 @@ import re
 from flask import Flask
 
 from app.schemas.common import ErrorBody
-from app.schemas.http import HTML, Operation
+from app.schemas.http import Operation
 from app.schemas.json_schema import component_schemas, properties
 from app.webhooks.verification import (
     SECRET_HEADER,
@@ -98,11 +98,10 @@ def _content(schema: dict, media_type: str = "application/json") -> dict:
 def _responses(declared: Operation, refs: dict) -> dict:
     documented = {}
     for status, kind in sorted(declared.responses.items()):
-        content = (
-            _content({"type": "string"}, HTML)
-            if kind == HTML
-            else _content(refs[kind, "serialization"])
-        )
+        if isinstance(kind, str):  # a media type: a page or a file
+            content = _content({"type": "string"}, kind)
+        else:
+            content = _content(refs[kind, "serialization"])
         documented[str(status)] = {"description": STATUS_TEXT[status], "content": content}
     for status in declared.errors:
         documented.setdefault(
@@ -141,7 +140,7 @@ def _schema_inputs(operations) -> list:
         if declared.body is not None:
             types[declared.body, "validation"] = None
         for kind in declared.responses.values():
-            if kind != HTML:
+            if not isinstance(kind, str):
                 types[kind, "serialization"] = None
     return list(types)
 

@@ -72,6 +72,10 @@ class MessagePath(BaseModel):
     message_id: Annotated[str, Field(description="Our message id", examples=["msg_3f2a"])]
 
 
+class AssetPath(BaseModel):
+    name: str = Field(description="A file name", examples=["swagger-ui.css"])
+
+
 class UserPath(BaseModel):
     user_id: int = Field(ge=0, description="The user (an unknown one: 404)")
 

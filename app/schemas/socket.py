@@ -49,7 +49,9 @@ class ConversationRef(ClientPayload, RootModel[PositiveId]):
 class Typing(ClientPayload, CamelModel):
     """The sender started or stopped typing in a conversation it has joined."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"conversationId": 12, "isTyping": True}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"conversationId": 12, "isTyping": True}]}
+    )
     invalid: ClassVar[str] = "Invalid conversationId"
 
     conversation_id: PositiveId
@@ -89,15 +91,15 @@ class Durable(CamelModel):
     )
 
 
-class NewMessageEvent(NewMessage, Durable):
+class NewMessageEvent(Durable, NewMessage):
     """A message was stored (inbound from the webhook, or a reply)."""
 
 
-class MessageReadEvent(MessageRead, Durable):
+class MessageReadEvent(Durable, MessageRead):
     """A message was read (over the socket or REST)."""
 
 
-class MessageStatusEvent(MessageStatus, Durable):
+class MessageStatusEvent(Durable, MessageStatus):
     """A reply's delivery status changed."""
 
 
