@@ -61,7 +61,7 @@ def send_reply(conversation_id: int, body: Reply):
     `clientMessageId` again answers 200 with the stored reply and sends nothing twice.
     """
     conversation = conversations.get_visible(conversation_id, current_user)
-    message, created = replies.create(
+    reply, created = replies.create(
         conversation, current_user, body.content, body.client_message_id
     )
-    return SentMessage.of(message), 201 if created else 200
+    return reply, 201 if created else 200
