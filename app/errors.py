@@ -48,10 +48,6 @@ class RateLimited(AppError):
     status, code = 429, "rate_limited"
 
 
-class ServiceUnavailable(AppError):
-    status, code = 503, "service_unavailable"
-
-
 def error_response(status: int, code: str, message: str, field: str | None = None):
     """The contract's error body: {"error": {"code", "message"[, "field"]}}."""
     body = {"code": code, "message": message}

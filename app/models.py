@@ -61,8 +61,6 @@ class Conversation(db.Model):
     last_message_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    owner: Mapped[User] = relationship(lazy="joined")
-
 
 def new_message_id() -> str:
     return "msg_" + uuid.uuid4().hex

@@ -141,9 +141,6 @@ UtcTime = Annotated[
     ),
 ]
 
-# A strictly positive integer id in a socket event (true and "7" are refused).
-StrictId = Annotated[int, Field(strict=True, gt=0, le=BIGINT_MAX)]
-
 
 class CamelModel(BaseModel):
     """A payload of our own API: camelCase keys, snake_case attributes."""

@@ -173,7 +173,3 @@ SERVER_EVENTS = (
     ),
     ServerEvent("error", ErrorEvent, "the socket whose event was refused"),
 )
-
-
-def server_event(name: str) -> ServerEvent:
-    return next(event for event in SERVER_EVENTS if event.name == name)
