@@ -14,7 +14,7 @@ from app.realtime import connections, typing_tracker
 from app.services import auth as auth_service
 from app.services import events as event_log
 from app.services.users import create_user
-from tests.conftest import PASSWORD, received, webhook_body
+from tests.conftest import PASSWORD, Numbered, received, webhook_body
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
@@ -637,7 +637,7 @@ def test_no_last_event_id_means_no_replay(inbox):
 
 
 def _record_events(user_id: int, count: int) -> list[Event]:
-    recorded = [event_log.record("new_message", user_id, 1, {"n": n}) for n in range(count)]
+    recorded = [event_log.record("new_message", user_id, 1, Numbered(n=n)) for n in range(count)]
     db.session.commit()
     return recorded
 

@@ -153,6 +153,12 @@ class CamelModel(BaseModel):
     )
 
 
+class CamelInput(CamelModel):
+    """A request or client event payload: camelCase keys only, as the documents say."""
+
+    model_config = ConfigDict(validate_by_name=False)
+
+
 class ErrorDetail(BaseModel):
     code: str = Field(examples=["validation_error"])
     message: str = Field(examples=["user_id must be a positive integer"])

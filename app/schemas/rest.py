@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import BIGINT_MAX, CamelModel, Text, UtcTime
+from app.schemas.common import BIGINT_MAX, CamelInput, CamelModel, Text, UtcTime
 
 MAX_REPLY_CHARS = 4096  # WhatsApp's limit for the body of a text message
 
@@ -30,7 +30,7 @@ class Login(BaseModel):
     password: str = Field(min_length=1, examples=["correct horse battery staple"])
 
 
-class Reply(CamelModel):
+class Reply(CamelInput):
     """A reply to the customer; `clientMessageId` makes a retry send nothing twice."""
 
     model_config = ConfigDict(
@@ -45,21 +45,21 @@ class Reply(CamelModel):
     )
 
 
-class ConversationsQuery(CamelModel):
+class ConversationsQuery(CamelInput):
     user_id: QueryInt(1, BIGINT_MAX, "Admins: one owner's conversations only") | None = None
 
 
-class MessagesPageQuery(CamelModel):
+class MessagesPageQuery(CamelInput):
     limit: QueryInt(1, 500, LIMIT) = 50
     before: str | None = Field(None, description="A message id: only messages older than it")
 
 
-class MessagesSinceQuery(CamelModel):
+class MessagesSinceQuery(CamelInput):
     since: str | None = Field(None, description="A message id (one the caller cannot see: 400)")
     limit: QueryInt(1, 1000, LIMIT) = 1000
 
 
-class EventsQuery(CamelModel):
+class EventsQuery(CamelInput):
     after: QueryInt(0, BIGINT_MAX, "An eventId: only events after it") = 0
     limit: QueryInt(1, 1000, LIMIT) = 100
 

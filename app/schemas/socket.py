@@ -11,7 +11,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 
-from app.schemas.common import CamelModel, comparable_text
+from app.schemas.common import CamelInput, CamelModel, comparable_text
 from app.schemas.messages import MessageRead, MessageStatus, NewMessage
 
 # Refusals any client event may get, besides its own.
@@ -20,7 +20,7 @@ COMMON_REFUSALS = ("Rate limit exceeded", "Unauthorized", "Service unavailable")
 PositiveId = Annotated[int, Field(strict=True, gt=0, examples=[12])]
 
 
-class Handshake(CamelModel):
+class Handshake(CamelInput):
     """The Socket.IO handshake's `auth` object."""
 
     token: str = Field(description="An access token from POST /api/auth/login")
@@ -46,7 +46,7 @@ class ConversationRef(ClientPayload, RootModel[PositiveId]):
     invalid: ClassVar[str] = "Invalid conversationId"
 
 
-class Typing(ClientPayload, CamelModel):
+class Typing(ClientPayload, CamelInput):
     """The sender started or stopped typing in a conversation it has joined."""
 
     model_config = ConfigDict(
@@ -58,7 +58,7 @@ class Typing(ClientPayload, CamelModel):
     is_typing: bool = Field(strict=True)
 
 
-class MarkRead(ClientPayload, CamelModel):
+class MarkRead(ClientPayload, CamelInput):
     """Mark a message read (the owner or an admin)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"messageId": "msg_9b1f0c2e"}]})

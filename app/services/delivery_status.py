@@ -39,7 +39,7 @@ def may_change(current: str | None, new: str) -> bool:
 
 def record_change(message: Message) -> Event:
     """Add the `message_status` event for the message's current status to the transaction."""
-    payload = MessageStatus.of(message).model_dump()
+    payload = MessageStatus.of(message)
     return events.record("message_status", message.user_id, message.conversation_id, payload)
 
 

@@ -151,12 +151,15 @@ def _insert_on(connection, draft: Draft) -> tuple[Stored, events.RecordedEvent]:
         "whatsapp_id": draft.whatsapp_id,
         "is_read": False,
         "created_at": now,
-        "sent_by": draft.sent_by,
-        "client_message_id": draft.client_message_id,
-        "status": draft.status,
-        "status_at": now if draft.status else None,
     }
     queued = draft.status == "pending"
+    if queued:  # a reply's own columns (left out otherwise: fewer parameters to bind)
+        values.update(
+            sent_by=draft.sent_by,
+            client_message_id=draft.client_message_id,
+            status=draft.status,
+            status_at=now,
+        )
     result = connection.execute(_message_insert(queued), values)
     if queued:
         connection.execute(
@@ -174,9 +177,7 @@ def _insert_on(connection, draft: Draft) -> tuple[Stored, events.RecordedEvent]:
         timestamp=timestamp,
         is_read=False,
     )
-    event = events.record(
-        "new_message", draft.user_id, conversation_id, payload.model_dump(), connection
-    )
+    event = events.record("new_message", draft.user_id, conversation_id, payload, connection)
     return Stored(values["id"], conversation_id, payload), event
 
 
@@ -245,7 +246,7 @@ def mark_read(message_id: str, user: User) -> Message:
         conversation_id=message.conversation_id,
         read_by=user.id,
         read_at=read_at,
-    ).model_dump()
+    )
     event = events.record("message_read", message.user_id, message.conversation_id, payload)
     db.session.commit()
     db.session.refresh(message)
