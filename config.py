@@ -7,6 +7,19 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
+# Secrets generated for the embedded default when the environment gives none.
+INSTANCE_SECRETS = {"SECRET_KEY": "secret_key", "JWT_SECRET_KEY": "jwt_secret_key"}
+
+
+def fill_instance_secrets(config: dict) -> None:
+    """Give each secret the environment left unset a generated one kept in instance/.
+
+    Called when an app is built (create_app), never at import: importing this
+    module writes nothing.
+    """
+    for key, name in INSTANCE_SECRETS.items():
+        if not config.get(key):
+            config[key] = _instance_secret(name)
 
 
 def _instance_secret(name: str) -> str:
@@ -25,8 +38,7 @@ def _instance_secret(name: str) -> str:
 
 def database_url(raw: str | None) -> str:
     """The SQLAlchemy URL for DATABASE_URL, defaulting to SQLite under instance/."""
-    if not raw:
-        INSTANCE_DIR.mkdir(exist_ok=True)
+    if not raw:  # create_app makes the folder
         return f"sqlite:///{INSTANCE_DIR / 'inbox.db'}"
     # Heroku writes postgres://, which SQLAlchemy refuses; psycopg 3 is the driver.
     for prefix in ("postgres://", "postgresql://"):
@@ -46,8 +58,9 @@ def _float(name: str, default: float) -> float:
 class Config:
     """Settings for a served app; every value can come from the environment."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY") or _instance_secret("secret_key")
-    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY") or _instance_secret("jwt_secret_key")
+    # Unset: generated and kept in instance/ when the app is built (fill_instance_secrets).
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # "0" skips the certificate check of a rediss:// URL (Heroku Redis signs its own).

@@ -16,8 +16,8 @@ def create_app(config_name: str | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.json = StrictJSONProvider(app)
     app.session_interface = SessionCookies()
-    load_config(app, config_name)
     os.makedirs(app.instance_path, exist_ok=True)
+    load_config(app, config_name)
     register_observability(app)
     register_extensions(app)
     trust_proxies(app)
@@ -54,12 +54,13 @@ def register_observability(app: Flask) -> None:
 
 def load_config(app: Flask, config_name: str | dict | None) -> None:
     """A named config class from config.py, optionally overridden by a dict."""
-    from config import configs
+    from config import configs, fill_instance_secrets
 
     overrides = config_name if isinstance(config_name, dict) else {}
     name = config_name if isinstance(config_name, str) else overrides.pop("CONFIG", "default")
     app.config.from_object(configs[name])
     app.config.update(overrides)
+    fill_instance_secrets(app.config)
 
 
 def allowed_origin(app: Flask):

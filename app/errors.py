@@ -44,10 +44,6 @@ class Conflict(AppError):
     status, code = 409, "conflict"
 
 
-class ServiceUnavailable(AppError):
-    status, code = 503, "service_unavailable"
-
-
 def error_response(status: int, code: str, message: str, field: str | None = None):
     """The contract's error body: {"error": {"code", "message"[, "field"]}}."""
     body = {"code": code, "message": message}

@@ -1,9 +1,11 @@
 """GET /health: is the database (and Redis, when configured) reachable."""
 
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from sqlalchemy import text
 
 from app.extensions import db
+from app.schemas.http import operation
+from app.schemas.rest import Health, HealthError
 from app.state import redis_client
 
 bp = Blueprint("health", __name__)
@@ -30,18 +32,23 @@ def _message_queue() -> str:
 
 
 @bp.get("/health")
+@operation(responses={200: Health, 503: Health}, common_errors=False)
 def health():
-    database = "ok" if _database_ok() else "unavailable"
-    queue = _message_queue()
-    body = {"status": "ok", "database": database, "messageQueue": queue}
-    if database != "ok" or queue == "unavailable":
-        failing = [
-            n for n, v in (("database", database), ("messageQueue", queue)) if v == "unavailable"
-        ]
-        body["status"] = "unavailable"
-        body["error"] = {
-            "code": "service_unavailable",
-            "message": f"unreachable: {', '.join(failing)}",
-        }
-        return jsonify(body), 503
-    return jsonify(body)
+    """Is the database (and Redis, when configured) reachable; 503 names the failing part."""
+    found = Health(
+        status="ok",
+        database="ok" if _database_ok() else "unavailable",
+        message_queue=_message_queue(),
+    )
+    failing = [
+        name
+        for name, value in (("database", found.database), ("messageQueue", found.message_queue))
+        if value == "unavailable"
+    ]
+    if not failing:
+        return found
+    found.status = "unavailable"
+    found.error = HealthError(
+        code="service_unavailable", message=f"unreachable: {', '.join(failing)}"
+    )
+    return found, 503

@@ -13,8 +13,9 @@ from flask.cli import AppGroup
 
 from app.errors import AppError
 from app.extensions import socketio
+from app.schemas.validation import validate
+from app.schemas.webhooks import IncomingMessage
 from app.services import messages
-from app.webhooks.payloads import incoming_message
 
 messages_cli = AppGroup("messages", help="Store messages from outside the web server.")
 
@@ -22,7 +23,7 @@ messages_cli = AppGroup("messages", help="Store messages from outside the web se
 def _store_line(line: str) -> str:
     """Store one webhook body (a JSON object); returns what happened, for the operator."""
     try:
-        message, created = messages.store(incoming_message(json.loads(line)))
+        message, created = messages.store(validate(IncomingMessage, json.loads(line)))
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"not JSON: {exc}") from None
     except AppError as exc:

@@ -1,4 +1,4 @@
-"""Database models and their one serializer each."""
+"""Database models (their client-facing shapes are in app/schemas/)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.blocking import off_loop
 from app.extensions import db
-from app.timeutil import isoformat, utcnow
+from app.timeutil import utcnow
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -44,9 +44,6 @@ class User(db.Model):
     def check_password(self, password: str) -> bool:
         return off_loop(check_password_hash, self.password_hash, password)
 
-    def to_dict(self) -> dict:
-        return {"id": self.id, "email": self.email, "name": self.name, "role": self.role}
-
 
 class Conversation(db.Model):
     """The thread between one agent and one customer phone number."""
@@ -64,42 +61,9 @@ class Conversation(db.Model):
     last_message_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    owner: Mapped[User] = relationship(lazy="joined")
-
-    def to_dict(self, unread_count: int = 0) -> dict:
-        return {
-            "id": self.id,
-            "userId": self.user_id,
-            "customerPhone": self.customer_phone,
-            "customerName": self.customer_name,
-            "lastMessage": self.last_message,
-            "lastMessageAt": isoformat(self.last_message_at),
-            "unreadCount": unread_count,
-        }
-
 
 def new_message_id() -> str:
     return "msg_" + uuid.uuid4().hex
-
-
-def new_message_payload(
-    id, conversation_id, user_id, customer_name, customer_phone, content, message_type,
-    direction, timestamp, is_read,
-) -> dict:  # fmt: skip
-    """The `new_message` payload: Message.to_payload, and the webhook's path, which has
-    the values it just inserted rather than a Message (building one costs more)."""
-    return {
-        "id": id,
-        "conversationId": conversation_id,
-        "userId": user_id,
-        "customerName": customer_name,
-        "customerPhone": customer_phone,
-        "messageContent": content,
-        "messageType": message_type,
-        "direction": direction,
-        "timestamp": isoformat(timestamp),
-        "isRead": is_read,
-    }
 
 
 class Message(db.Model):
@@ -139,41 +103,6 @@ class Message(db.Model):
     error: Mapped[str | None] = mapped_column(Text, default=None)
 
     conversation: Mapped[Conversation] = relationship(lazy="joined")
-
-    def to_payload(self) -> dict:
-        """The `new_message` event payload, exactly the contract's keys."""
-        return new_message_payload(
-            self.id,
-            self.conversation_id,
-            self.user_id,
-            self.conversation.customer_name,
-            self.conversation.customer_phone,
-            self.content,
-            self.message_type,
-            self.direction,
-            self.timestamp,
-            self.is_read,
-        )
-
-    def delivery(self) -> dict:
-        """`status` (null for inbound), and `error` once a reply failed."""
-        fields = {"status": self.status}
-        if self.status == "failed":
-            fields["error"] = self.error
-        return fields
-
-    def to_dict(self) -> dict:
-        """The REST representation: the event payload, read receipt and delivery status."""
-        receipt = {"readBy": self.read_by, "readAt": isoformat(self.read_at)}
-        return {**self.to_payload(), **receipt, **self.delivery()}
-
-    def to_reply(self) -> dict:
-        """The reply endpoint's response: the `new_message` keys plus the delivery status."""
-        return {**self.to_payload(), **self.delivery()}
-
-    def receipt(self) -> dict:
-        """Who read the message and when (the PATCH .../read response)."""
-        return {"messageId": self.id, "readBy": self.read_by, "readAt": isoformat(self.read_at)}
 
 
 class OutboundDelivery(db.Model):
@@ -218,9 +147,6 @@ class Event(db.Model):
     def data(self) -> dict:
         """The payload as clients receive it, eventId included."""
         return {**json.loads(self.payload), "eventId": self.id}
-
-    def to_dict(self) -> dict:
-        return {"eventId": self.id, "event": self.name, "data": self.data}
 
 
 class RevokedToken(db.Model):

@@ -12,7 +12,7 @@ from flask import current_app
 from app.realtime.connections import ConnectionRegistry
 from app.realtime.presence import LocalPresence, RedisPresence
 from app.realtime.shared_typing import SharedTypingTracker
-from app.realtime.typing import TypingTracker
+from app.realtime.typing_tracker import TypingTracker
 from app.redis_support import command_client
 
 

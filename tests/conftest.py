@@ -5,6 +5,7 @@ import os
 
 import pytest
 from flask_socketio.test_client import SocketIOTestClient
+from pydantic import BaseModel
 from socketio import packet as sio_packet
 from sqlalchemy import event
 from werkzeug.security import generate_password_hash
@@ -227,6 +228,12 @@ def webhook_body(user, **overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+class Numbered(BaseModel):
+    """A stand-in event payload, for tests that only count events in the log."""
+
+    n: int
 
 
 def received(test_client) -> dict[str, list]:

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.services import events as event_log
 from app.timeutil import isoformat, utcnow
 from tests import services
-from tests.conftest import NEW_MESSAGE_KEYS, WEBHOOK_FIELDS, received, webhook_body
+from tests.conftest import NEW_MESSAGE_KEYS, WEBHOOK_FIELDS, Numbered, received, webhook_body
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
@@ -472,7 +472,7 @@ def test_events_match_what_the_socket_received(seeded, socket_for):
 def test_events_limit_defaults_to_100_and_caps_at_1000(world):
     with world.client.application.app_context():
         for n in range(1001):
-            event_log.record("new_message", world.owner.id, 1, {"n": n})
+            event_log.record("new_message", world.owner.id, 1, Numbered(n=n))
         db.session.commit()
     default = world.get("/api/events", world.owner).get_json()
     assert len(default["events"]) == 100

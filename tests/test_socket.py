@@ -10,11 +10,11 @@ from flask_jwt_extended import create_access_token
 from app import create_app
 from app.extensions import db, socketio
 from app.models import Event
-from app.realtime import event_limits, typing
+from app.realtime import event_limits, typing_tracker
 from app.services import auth as auth_service
 from app.services import events as event_log
 from app.services.users import create_user
-from tests.conftest import PASSWORD, received, webhook_body
+from tests.conftest import PASSWORD, Numbered, received, webhook_body
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
@@ -323,7 +323,7 @@ def test_typing_with_a_non_boolean_is_refused_and_not_broadcast(typing_room):
 
 def test_repeated_true_is_broadcast_at_most_once_per_500_ms(typing_room, monkeypatch):
     room, clock = typing_room, FakeClock()
-    monkeypatch.setattr(typing, "time", clock)
+    monkeypatch.setattr(typing_tracker, "time", clock)
     data = {"conversationId": room.conversation_id, "isTyping": True}
     for step in (0, 0.1, 0.2, 0.49):
         clock.now = 5000 + step
@@ -337,7 +337,7 @@ def test_repeated_true_is_broadcast_at_most_once_per_500_ms(typing_room, monkeyp
 
 def test_false_is_never_swallowed_by_the_throttle(typing_room, monkeypatch):
     room, clock = typing_room, FakeClock()
-    monkeypatch.setattr(typing, "time", clock)
+    monkeypatch.setattr(typing_tracker, "time", clock)
     accepted(
         room.owner_socket, "typing", {"conversationId": room.conversation_id, "isTyping": True}
     )
@@ -353,7 +353,7 @@ def test_false_is_never_swallowed_by_the_throttle(typing_room, monkeypatch):
 
 def test_the_throttle_is_per_conversation(typing_room, monkeypatch):
     room, clock = typing_room, FakeClock()
-    monkeypatch.setattr(typing, "time", clock)
+    monkeypatch.setattr(typing_tracker, "time", clock)
     second = room.message(phone="+905550000002")["conversationId"]
     for socket in (room.owner_socket, room.admin_socket):
         accepted(socket, "join_conversation", second)
@@ -370,7 +370,7 @@ def test_the_throttle_is_per_conversation(typing_room, monkeypatch):
 
 def test_the_throttle_is_per_socket(typing_room, monkeypatch):
     room, clock = typing_room, FakeClock()
-    monkeypatch.setattr(typing, "time", clock)
+    monkeypatch.setattr(typing_tracker, "time", clock)
     other_tab = room.socket_for(room.owner)
     accepted(other_tab, "join_conversation", room.conversation_id)
     data = {"conversationId": room.conversation_id, "isTyping": True}
@@ -684,7 +684,7 @@ def test_no_last_event_id_means_no_replay(inbox):
 
 
 def _record_events(user_id: int, count: int) -> list[Event]:
-    recorded = [event_log.record("new_message", user_id, 1, {"n": n}) for n in range(count)]
+    recorded = [event_log.record("new_message", user_id, 1, Numbered(n=n)) for n in range(count)]
     db.session.commit()
     return recorded
 

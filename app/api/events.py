@@ -1,23 +1,23 @@
 """The durable event log over REST: the polling fallback."""
 
-from flask import jsonify
 from flask_jwt_extended import current_user, jwt_required
 
 from app.api import bp
-from app.api.params import int_arg
+from app.schemas.http import BEARER, operation
+from app.schemas.rest import EventPage, EventsQuery, LoggedEvent
 from app.services import events
 
 
 @bp.get("/events")
 @jwt_required()
-def list_events():
-    """Events after ?after=<eventId> that the caller may see, oldest first."""
-    after = int_arg("after", 0, minimum=0)
-    limit = int_arg("limit", 100, minimum=1, maximum=1000)
-    found = events.visible_after(current_user, after, limit)
-    return jsonify(
-        {
-            "events": [event.to_dict() for event in found],
-            "lastEventId": found[-1].id if found else after,
-        }
+@operation(query=EventsQuery, responses={200: EventPage}, errors=(400, 401), security=BEARER)
+def list_events(query: EventsQuery):
+    """Events after ?after=<eventId> that the caller may see, oldest first.
+
+    The same log as the socket's replay: `data` is the event's payload with its eventId.
+    """
+    found = events.visible_after(current_user, query.after, query.limit)
+    return EventPage(
+        events=[LoggedEvent.of(event) for event in found],
+        last_event_id=found[-1].id if found else query.after,
     )

@@ -1,28 +1,31 @@
 """Who is online, across every server process."""
 
-from flask import jsonify
 from flask_jwt_extended import current_user, jwt_required
 
 from app.api import bp
 from app.api.access import admin_required
 from app.errors import Forbidden
+from app.schemas.http import BEARER, operation
+from app.schemas.rest import RealtimeStatus, UserOnline, UserPath
 from app.services.users import get_user
 from app.state import presence
 
 
 @bp.get("/realtime/status")
 @admin_required
+@operation(responses={200: RealtimeStatus}, errors=(401, 403), security=BEARER)
 def realtime_status():
-    """How many distinct users are connected, and which."""
+    """How many distinct users are connected, and which (admins)."""
     online = presence().online_user_ids()
-    return jsonify({"connectedUsers": len(online), "onlineUserIds": online})
+    return RealtimeStatus(connected_users=len(online), online_user_ids=online)
 
 
 @bp.get("/users/<int:user_id>/online")
 @jwt_required()
+@operation(path=UserPath, responses={200: UserOnline}, errors=(401, 403, 404), security=BEARER)
 def user_online(user_id: int):
     """Whether one user has a live socket (admins, or the user themself)."""
     if not current_user.is_admin and current_user.id != user_id:
         raise Forbidden("Only admins may see other users' presence")
     get_user(user_id)
-    return jsonify({"userId": user_id, "online": presence().is_online(user_id)})
+    return UserOnline(user_id=user_id, online=presence().is_online(user_id))

@@ -11,6 +11,7 @@ from app.extensions import socketio
 from app.metrics import EVENTS_EMITTED, labelled
 from app.models import Event
 from app.realtime.rooms import ADMIN_ROOM, conversation_room, user_room
+from app.schemas.socket import UserTyping
 
 if TYPE_CHECKING:
     from app.services.events import RecordedEvent
@@ -55,6 +56,8 @@ def to_socket(sid: str, name: str, data: dict) -> None:
 
 def typing(conversation_id: int, user_id: int, is_typing: bool, skip_sid: str | None) -> None:
     """Tell a conversation room that someone started or stopped typing."""
-    payload = {"userId": user_id, "conversationId": conversation_id, "isTyping": is_typing}
+    payload = UserTyping(
+        user_id=user_id, conversation_id=conversation_id, is_typing=is_typing
+    ).model_dump()
     labelled(EVENTS_EMITTED, "user_typing").inc()
     socketio.emit("user_typing", payload, to=conversation_room(conversation_id), skip_sid=skip_sid)

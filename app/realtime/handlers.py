@@ -5,10 +5,12 @@ every refusal is also sent as an `error` event.
 """
 
 import functools
+import inspect
 import logging
 
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room, leave_room, rooms
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import DBAPIError
 
 from app.errors import AppError, Forbidden
@@ -19,6 +21,18 @@ from app.realtime import broadcast, housekeeping
 from app.realtime.connections import Connection
 from app.realtime.event_limits import EventLimit
 from app.realtime.rooms import ADMIN_ROOM, conversation_room, user_room
+from app.schemas.socket import (
+    CLIENT_EVENTS,
+    Ack,
+    ClientEvent,
+    ClientPayload,
+    ConversationRef,
+    ErrorEvent,
+    MarkRead,
+    Refusal,
+    ResyncRequired,
+    Typing,
+)
 from app.services import conversations, events, messages
 from app.services.auth import AuthenticationFailed, user_from_access_token
 from app.state import presence, state
@@ -97,7 +111,7 @@ def _send_replay(missed: list | None) -> None:
     """Emit replayed events to this socket in eventId order; None asks it to resync."""
     if missed is None:
         REPLAYS.labels("resync").inc()
-        broadcast.to_socket(request.sid, "resync_required", {})
+        broadcast.to_socket(request.sid, "resync_required", ResyncRequired().model_dump())
         return
     REPLAYS.labels("replayed").inc()
     REPLAYED_EVENTS.inc(len(missed))
@@ -116,35 +130,59 @@ def on_disconnect(reason=None):
         presence().disconnect(connection.user_id, request.sid)
 
 
-def client_event(name: str, limits: tuple[EventLimit, ...] | None = None):
-    """Register a client event handler with its rate limit and the ack/error replies.
+def client_event(
+    name: str,
+    payload: type[ClientPayload],
+    refusals: tuple[str, ...] = (),
+    limits: tuple[EventLimit, ...] | None = None,
+):
+    """Register a client event handler with its payload model (validated before the
+    handler runs), the rate limit, and the ack/error replies.
 
+    `refusals` are the event's own refusal messages, for the AsyncAPI document.
     `limits` replaces the socket's default 10 events a second for this event
     (app/realtime/event_limits.py).
     """
 
     def decorator(handler):
+        summary, _, description = inspect.cleandoc(handler.__doc__ or "").partition("\n")
+        CLIENT_EVENTS[name] = ClientEvent(
+            name, payload, refusals, summary.strip(), description.strip()
+        )
+
         @socketio.on(name)
         @functools.wraps(handler)
         def wrapper(*args):
             try:
-                _run_checked(handler, args[0] if args else None, limits)
+                _run_checked(handler, payload, args[0] if args else None, limits)
             except Refused as exc:
                 return _refuse(str(exc))
-            return {"ok": True}
+            return Ack().model_dump()
 
         return wrapper
 
     return decorator
 
 
-def _run_checked(handler, data, limits: tuple[EventLimit, ...] | None) -> None:
+def _validated(payload: type[ClientPayload], data) -> ClientPayload:
+    """The event's payload as its model, or the refusal naming the bad field."""
+    try:
+        return payload.model_validate(data)
+    except PydanticValidationError as exc:
+        location = exc.errors(include_url=False)[0]["loc"]
+        raise Refused(f"Invalid {location[0]}" if location else payload.invalid) from None
+
+
+def _run_checked(
+    handler, payload: type[ClientPayload], data, limits: tuple[EventLimit, ...] | None
+) -> None:
     connection = state().connections.get(request.sid)
     if connection is None:
         raise Refused("Unauthorized")
     if not state().connections.allow_event(request.sid, limits, data):
         RATE_LIMITED.labels("socket_events").inc()
         raise Refused("Rate limit exceeded")
+    data = _validated(payload, data)
     try:
         handler(connection, data)
     except Forbidden as exc:
@@ -158,14 +196,8 @@ def _run_checked(handler, data, limits: tuple[EventLimit, ...] | None) -> None:
 
 
 def _refuse(message: str) -> dict:
-    broadcast.to_socket(request.sid, "error", {"message": message})
-    return {"error": message}
-
-
-def _conversation_id(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise Refused("Invalid conversationId")
-    return value
+    broadcast.to_socket(request.sid, "error", ErrorEvent(message=message).model_dump())
+    return Refusal(error=message).model_dump()
 
 
 def _current_user(connection: Connection) -> User:
@@ -176,56 +208,41 @@ def _current_user(connection: Connection) -> User:
     return user
 
 
-@client_event("join_conversation")
-def join_conversation(connection: Connection, data) -> None:
-    """Join a conversation room (owner or admin)."""
-    conversation = conversations.get_visible(_conversation_id(data), _current_user(connection))
+CONVERSATION_REFUSALS = ("Invalid conversationId", "Conversation not found", "Unauthorized")
+
+
+@client_event("join_conversation", ConversationRef, CONVERSATION_REFUSALS)
+def join_conversation(connection: Connection, data: ConversationRef) -> None:
+    """Join a conversation's room (owner or admin), to get its typing and read events."""
+    conversation = conversations.get_visible(data.root, _current_user(connection))
     join_room(conversation_room(conversation.id))
 
 
-@client_event("leave_conversation")
-def leave_conversation(connection: Connection, data) -> None:
-    """Leave a conversation room; stop any typing indicator there."""
-    conversation = conversations.get_visible(_conversation_id(data), _current_user(connection))
+@client_event("leave_conversation", ConversationRef, CONVERSATION_REFUSALS)
+def leave_conversation(connection: Connection, data: ConversationRef) -> None:
+    """Leave a conversation's room; a typing indicator there stops."""
+    conversation = conversations.get_visible(data.root, _current_user(connection))
     leave_room(conversation_room(conversation.id))
     if state().typing.update(request.sid, connection.user_id, conversation.id, False):
         broadcast.typing(conversation.id, connection.user_id, False, skip_sid=request.sid)
 
 
-@client_event("typing")
-def typing(connection: Connection, data) -> None:
-    """Broadcast a typing change to the conversation room, throttled."""
-    if not isinstance(data, dict):
-        raise Refused("Invalid conversationId")
-    conversation_id = _conversation_id(data.get("conversationId"))
-    is_typing = data.get("isTyping")
-    if not isinstance(is_typing, bool):
-        raise Refused("Invalid isTyping")
-    if conversation_room(conversation_id) not in rooms():
-        raise Refused("Unauthorized")
-    if state().typing.update(request.sid, connection.user_id, conversation_id, is_typing):
-        broadcast.typing(conversation_id, connection.user_id, is_typing, skip_sid=request.sid)
+@client_event("typing", Typing, ("Invalid conversationId", "Invalid isTyping", "Unauthorized"))
+def typing(connection: Connection, data: Typing) -> None:
+    """Tell the conversation's room that the sender is typing (or stopped).
 
-
-def _comparable_text(value) -> bool:
-    """A non-empty string the database can compare; no message id is anything else.
-
-    PostgreSQL refuses NUL in text, and a lone surrogate ("\\ud800" in the JSON)
-    cannot be encoded for any database.
+    Only in a joined conversation. A repeated `isTyping: true` is broadcast at
+    most once per 500 ms per socket and conversation; a `false` always goes out.
     """
-    if not isinstance(value, str) or not value.strip() or "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    if conversation_room(data.conversation_id) not in rooms():
+        raise Refused("Unauthorized")
+    if state().typing.update(request.sid, connection.user_id, data.conversation_id, data.is_typing):
+        broadcast.typing(
+            data.conversation_id, connection.user_id, data.is_typing, skip_sid=request.sid
+        )
 
 
-@client_event("mark_read")
-def mark_read(connection: Connection, data) -> None:
-    """Mark a message read (owner or admin)."""
-    message_id = data.get("messageId") if isinstance(data, dict) else None
-    if not _comparable_text(message_id):
-        raise Refused("Invalid messageId")
-    messages.mark_read(message_id, _current_user(connection))
+@client_event("mark_read", MarkRead, ("Invalid messageId", "Message not found", "Unauthorized"))
+def mark_read(connection: Connection, data: MarkRead) -> None:
+    """Mark a message read (owner or admin); emits `message_read`, like the REST PATCH."""
+    messages.mark_read(data.message_id, _current_user(connection))

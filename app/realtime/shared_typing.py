@@ -12,7 +12,7 @@ import time
 
 import redis
 
-from app.realtime.typing import TypingTracker
+from app.realtime.typing_tracker import TypingTracker
 from app.redis_support import ERRORS, Outage
 
 Typer = tuple[int, int, str]  # (conversation_id, user_id, sid)

@@ -10,6 +10,7 @@ from sqlalchemy import delete
 from app.errors import Forbidden, Unauthorized
 from app.extensions import db
 from app.models import RevokedToken, User
+from app.schemas.rest import User as UserOut
 from app.services.users import find_by_email, normalize_email
 from app.timeutil import utcnow
 
@@ -36,7 +37,7 @@ def issue_tokens(user: User) -> dict:
             identity=str(user.id), additional_claims={"role": user.role}
         ),
         "refreshToken": create_refresh_token(identity=str(user.id)),
-        "user": user.to_dict(),
+        "user": UserOut.of(user).model_dump(),
     }
 
 

@@ -34,8 +34,8 @@ def _unread_counts():
     )
 
 
-def list_for(user: User, owner_id: int | None = None) -> list[dict]:
-    """Conversations this user may see, newest activity first."""
+def list_for(user: User, owner_id: int | None = None) -> list[tuple[Conversation, int]]:
+    """(conversation, unread count) of those this user may see, newest activity first."""
     unread = _unread_counts()
     query = select(Conversation, func.coalesce(unread.c.unread, 0)).outerjoin(
         unread, unread.c.conversation_id == Conversation.id
@@ -47,7 +47,7 @@ def list_for(user: User, owner_id: int | None = None) -> list[dict]:
             return []  # no user can have that id
         query = query.where(Conversation.user_id == owner_id)
     query = query.order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc())
-    return [conversation.to_dict(count) for conversation, count in db.session.execute(query)]
+    return [(conversation, count) for conversation, count in db.session.execute(query)]
 
 
 def message_by_id(message_id: str, field: str) -> Message:
@@ -58,10 +58,10 @@ def message_by_id(message_id: str, field: str) -> Message:
     return message
 
 
-def messages_page(conversation: Conversation, limit: int, before: str | None) -> list[dict]:
+def messages_page(conversation: Conversation, limit: int, before: str | None) -> list[Message]:
     """Up to `limit` messages before the `before` message, oldest first."""
     query = select(Message).where(Message.conversation_id == conversation.id)
     if before:
         query = query.where(Message.seq < message_by_id(before, "before").seq)
     newest_first = db.session.scalars(query.order_by(Message.seq.desc()).limit(limit))
-    return [message.to_dict() for message in reversed(list(newest_first))]
+    return list(reversed(list(newest_first)))

@@ -13,8 +13,9 @@ from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models import Event, Message, OutboundDelivery
 from app.realtime import broadcast
+from app.schemas.messages import MessageStatus
 from app.services import events
-from app.timeutil import isoformat, utcnow
+from app.timeutil import utcnow
 
 _RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
 # Compare-and-set rounds before giving up on a message that keeps changing.
@@ -36,24 +37,10 @@ def may_change(current: str | None, new: str) -> bool:
     return _RANK[new] > _RANK[current]
 
 
-def event_payload(message: Message) -> dict:
-    """The `message_status` payload (eventId is added by the event log)."""
-    payload = {
-        "messageId": message.id,
-        "conversationId": message.conversation_id,
-        "status": message.status,
-        "at": isoformat(message.status_at),
-    }
-    if message.status == "failed":
-        payload["error"] = message.error
-    return payload
-
-
 def record_change(message: Message) -> Event:
     """Add the `message_status` event for the message's current status to the transaction."""
-    return events.record(
-        "message_status", message.user_id, message.conversation_id, event_payload(message)
-    )
+    payload = MessageStatus.of(message)
+    return events.record("message_status", message.user_id, message.conversation_id, payload)
 
 
 def _compare_and_set(message: Message, current: str, new: str, at: datetime, error) -> bool:

@@ -1,11 +1,11 @@
 """The durable event log behind eventId, replay on reconnect and GET /api/events."""
 
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
 from flask import current_app
+from pydantic import BaseModel
 from sqlalchemy import select, text
 
 from app.extensions import db
@@ -58,9 +58,12 @@ def _event_insert():
 
 
 def record(
-    name: str, user_id: int, conversation_id: int, payload: dict, connection=None
+    name: str, user_id: int, conversation_id: int, payload: BaseModel, connection=None
 ) -> RecordedEvent:
     """Add an event to the current transaction; the caller commits it with its change.
+
+    `payload` is the event's model (app/schemas/), serialized here once for the
+    log and once for the emit; the log adds `eventId`.
 
     Written with a Core statement on the session's connection, after flushing the
     caller's ORM changes so the event follows them; or on `connection`, the
@@ -73,11 +76,12 @@ def record(
         "name": name,
         "user_id": user_id,
         "conversation_id": conversation_id,
-        "payload": json.dumps(payload, separators=(",", ":")),
+        "payload": payload.model_dump_json(),
         "created_at": utcnow(),
     }
     event_id = connection.execute(_event_insert(), values).scalar_one()
-    return RecordedEvent(event_id, name, user_id, conversation_id, {**payload, "eventId": event_id})
+    data = {**payload.model_dump(), "eventId": event_id}
+    return RecordedEvent(event_id, name, user_id, conversation_id, data)
 
 
 def _visible_to(user: User):

@@ -12,32 +12,44 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import Forbidden, NotFound
 from app.extensions import db
-from app.models import Conversation, Message, User, new_message_id, new_message_payload
+from app.models import Conversation, Message, OutboundDelivery, User, new_message_id
 from app.realtime import broadcast
+from app.schemas.messages import MessageRead, NewMessage
+from app.schemas.rest import Stats
+from app.schemas.webhooks import IncomingMessage
 from app.services import events
 from app.services.conversations import can_access, message_by_id
-from app.timeutil import isoformat, utcnow
+from app.timeutil import utcnow
 
 
-@dataclass(frozen=True)
-class IncomingMessage:
-    """A validated message as n8n reports it."""
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A message about to be stored: inbound from a webhook, or an agent's reply.
 
-    user_id: int
-    customer_name: str
+    `customer_name` "" keeps the conversation's stored name. A reply has its
+    author (`sent_by`), the client's idempotency key and the status `pending`,
+    which queues it for n8n in the same transaction.
+    """
+
+    user_id: int  # the conversation's owner
     customer_phone: str
+    customer_name: str
     content: str
     message_type: str = "text"
     direction: str = "INBOUND"
-    timestamp: datetime | None = None
+    timestamp: datetime | None = None  # WhatsApp's time; now when absent
     whatsapp_id: str | None = None
+    sent_by: int | None = None
+    client_message_id: str | None = None
+    status: str | None = None
 
 
 class Stored(NamedTuple):
-    """A message store() has just created: what its callers answer with."""
+    """A message just written: its id, conversation and `new_message` payload model."""
 
     id: str
     conversation_id: int
+    payload: NewMessage
 
 
 def find_by_whatsapp_id(whatsapp_id: str | None) -> Message | None:
@@ -51,9 +63,10 @@ def _user_exists(user_id: int) -> bool:
 
 
 def _on_conflict_set(statement, table) -> dict:
-    """What an existing conversation keeps: touch_conversation's rule, in SQL.
+    """The one rule for an existing conversation's preview, in SQL.
 
-    The newest WhatsApp time wins the preview; an empty name keeps the old one.
+    The newest WhatsApp time wins the preview (a reply's time is when it was
+    written); an empty name keeps the old one.
     """
     new = statement.excluded
     newer = or_(table.c.last_message_at.is_(None), new.last_message_at >= table.c.last_message_at)
@@ -79,21 +92,27 @@ def _conversation_upsert(dialect: str):
 
 
 @cache
-def _message_insert():
-    """The message insert, built once."""
-    return Message.__table__.insert()
+def _message_insert(returning_seq: bool):
+    """The message insert, built once (a reply's also returns the row's seq for its queue)."""
+    table = Message.__table__
+    return table.insert().returning(table.c.seq) if returning_seq else table.insert()
 
 
-def _upsert_conversation(connection, incoming: IncomingMessage, timestamp: datetime):
+@cache
+def _outbox_insert():
+    return OutboundDelivery.__table__.insert()
+
+
+def _upsert_conversation(connection, draft: Draft, timestamp: datetime):
     """Create or update the conversation in one statement, never reading it first.
 
     Returns its id and customer name (an empty name keeps the stored one).
     """
     values = {
-        "user_id": incoming.user_id,
-        "customer_phone": incoming.customer_phone,
-        "customer_name": incoming.customer_name,
-        "last_message": incoming.content[:200],
+        "user_id": draft.user_id,
+        "customer_phone": draft.customer_phone,
+        "customer_name": draft.customer_name,
+        "last_message": draft.content[:200],
         "last_message_at": timestamp,
         "created_at": utcnow(),
     }
@@ -101,76 +120,95 @@ def _upsert_conversation(connection, incoming: IncomingMessage, timestamp: datet
     return connection.execute(statement, values).one()
 
 
-def touch_conversation(conversation: Conversation, message: Message) -> None:
-    """Keep the list's preview on the newest message by its WhatsApp time."""
-    if conversation.last_message_at is None or message.timestamp >= conversation.last_message_at:
-        conversation.last_message = message.content[:200]
-        conversation.last_message_at = message.timestamp
+def write(draft: Draft) -> Stored:
+    """Store a message, its conversation's preview, its queue row (replies) and its
+    `new_message` event in one transaction, then emit the event.
+
+    The one write path of a message. Core statements in a transaction of their
+    own, not the ORM session (which is most of a webhook's CPU otherwise): the
+    message is not loaded back. Raises IntegrityError, having stored nothing,
+    for a repeated WhatsApp id or clientMessageId, or an unknown owner.
+    """
+    with db.engine.begin() as connection:
+        stored, event = _insert_on(connection, draft)
+    broadcast.publish(event)
+    return stored
+
+
+def _insert_on(connection, draft: Draft) -> tuple[Stored, events.RecordedEvent]:
+    events.lock_event_log(connection)
+    now = utcnow()
+    timestamp = draft.timestamp or now
+    conversation_id, customer_name = _upsert_conversation(connection, draft, timestamp)
+    values = {
+        "id": new_message_id(),
+        "conversation_id": conversation_id,
+        "user_id": draft.user_id,
+        "direction": draft.direction,
+        "message_type": draft.message_type,
+        "content": draft.content,
+        "timestamp": timestamp,
+        "whatsapp_id": draft.whatsapp_id,
+        "is_read": False,
+        "created_at": now,
+    }
+    queued = draft.status == "pending"
+    if queued:  # a reply's own columns (left out otherwise: fewer parameters to bind)
+        values.update(
+            sent_by=draft.sent_by,
+            client_message_id=draft.client_message_id,
+            status=draft.status,
+            status_at=now,
+        )
+    result = connection.execute(_message_insert(queued), values)
+    if queued:
+        connection.execute(
+            _outbox_insert(), {"message_seq": result.scalar_one(), "next_attempt_at": now}
+        )
+    payload = NewMessage(
+        id=values["id"],
+        conversation_id=conversation_id,
+        user_id=draft.user_id,
+        customer_name=customer_name,
+        customer_phone=draft.customer_phone,
+        message_content=draft.content,
+        message_type=draft.message_type,
+        direction=draft.direction,
+        timestamp=timestamp,
+        is_read=False,
+    )
+    event = events.record("new_message", draft.user_id, conversation_id, payload, connection)
+    return Stored(values["id"], conversation_id, payload), event
 
 
 def store(incoming: IncomingMessage) -> tuple[Message | Stored, bool]:
-    """Store a message and emit `new_message`; returns (message, created).
+    """Store a message n8n reported and emit `new_message`; returns (message, created).
 
     Idempotent on the WhatsApp id through its unique constraint: a repeat, even
-    one racing the first, rolls back, returns the stored message and emits
-    nothing. An unknown user fails the conversation's foreign key the same way.
-    A created message comes back detached: it was written with Core statements
-    in a transaction of its own, not through the ORM session, which is most of
-    a webhook's CPU otherwise.
+    one racing the first, stores and emits nothing and returns the stored
+    message. An unknown user fails the conversation's foreign key the same way.
     """
+    draft = Draft(
+        user_id=incoming.user_id,
+        customer_phone=incoming.customer_phone,
+        customer_name=incoming.customer_name,
+        content=incoming.message_content,
+        message_type=incoming.message_type,
+        direction=incoming.direction,
+        timestamp=incoming.timestamp,
+        whatsapp_id=incoming.message_id,
+    )
     try:
-        message, event = _insert(incoming)
+        return write(draft), True
     except IntegrityError:
         # A repeated WhatsApp id, or (through the foreign key) an unknown user:
         # both are rare, so they are told apart only now.
-        existing = find_by_whatsapp_id(incoming.whatsapp_id)
+        existing = find_by_whatsapp_id(incoming.message_id)
         if existing is not None:
             return existing, False
         if not _user_exists(incoming.user_id):
             raise NotFound("user_id does not name a known user", field="user_id") from None
         raise
-    broadcast.publish(event)
-    return message, True
-
-
-def _insert(incoming: IncomingMessage) -> tuple[Stored, events.RecordedEvent]:
-    """Write the message, its conversation and its event in one transaction."""
-    with db.engine.begin() as connection:
-        return _insert_on(connection, incoming)
-
-
-def _insert_on(connection, incoming: IncomingMessage) -> tuple[Stored, events.RecordedEvent]:
-    events.lock_event_log(connection)
-    now = utcnow()
-    timestamp = incoming.timestamp or now
-    conversation_id, customer_name = _upsert_conversation(connection, incoming, timestamp)
-    values = {
-        "id": new_message_id(),
-        "conversation_id": conversation_id,
-        "user_id": incoming.user_id,
-        "direction": incoming.direction,
-        "message_type": incoming.message_type,
-        "content": incoming.content,
-        "timestamp": timestamp,
-        "whatsapp_id": incoming.whatsapp_id,
-        "is_read": False,
-        "created_at": now,
-    }
-    connection.execute(_message_insert(), values)
-    payload = new_message_payload(
-        values["id"],
-        conversation_id,
-        incoming.user_id,
-        customer_name,
-        incoming.customer_phone,
-        incoming.content,
-        incoming.message_type,
-        incoming.direction,
-        timestamp,
-        False,
-    )
-    event = events.record("new_message", incoming.user_id, conversation_id, payload, connection)
-    return Stored(values["id"], conversation_id), event
 
 
 def get_accessible(message_id: str, user: User) -> Message:
@@ -183,15 +221,15 @@ def get_accessible(message_id: str, user: User) -> Message:
     return message
 
 
-def mark_read(message_id: str, user: User) -> dict:
+def mark_read(message_id: str, user: User) -> Message:
     """Mark a message read by this user and emit `message_read`; idempotent.
 
-    Returns the receipt. A message already read keeps its first reader and
+    Returns the message. A message already read keeps its first reader and
     emits nothing again.
     """
     message = get_accessible(message_id, user)
     if message.is_read:
-        return message.receipt()
+        return message
     events.lock_event_log()
     read_at = utcnow()
     changed = db.session.execute(
@@ -202,18 +240,18 @@ def mark_read(message_id: str, user: User) -> dict:
     if not changed:
         db.session.rollback()
         db.session.refresh(message)
-        return message.receipt()
-    payload = {
-        "messageId": message.id,
-        "conversationId": message.conversation_id,
-        "readBy": user.id,
-        "readAt": isoformat(read_at),
-    }
+        return message
+    payload = MessageRead(
+        message_id=message.id,
+        conversation_id=message.conversation_id,
+        read_by=user.id,
+        read_at=read_at,
+    )
     event = events.record("message_read", message.user_id, message.conversation_id, payload)
     db.session.commit()
     db.session.refresh(message)
     broadcast.publish(event)
-    return message.receipt()
+    return message
 
 
 def _visible(user: User):
@@ -221,15 +259,15 @@ def _visible(user: User):
     return query if user.is_admin else query.where(Message.user_id == user.id)
 
 
-def since(user: User, since_id: str | None, limit: int) -> list[dict]:
+def since(user: User, since_id: str | None, limit: int) -> list[Message]:
     """Messages this user may see created after `since_id`, oldest first."""
     query = _visible(user)
     if since_id:
         query = query.where(Message.seq > message_by_id(since_id, "since").seq)
-    return [m.to_dict() for m in db.session.scalars(query.order_by(Message.seq).limit(limit))]
+    return list(db.session.scalars(query.order_by(Message.seq).limit(limit)))
 
 
-def stats(user: User) -> dict:
+def stats(user: User) -> Stats:
     """Counts over the messages this user may see."""
     today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     inbound = Message.direction == "INBOUND"
@@ -245,10 +283,6 @@ def stats(user: User) -> dict:
     if not user.is_admin:
         columns = columns.where(Message.user_id == user.id)
     total, unread, inbound_count, outbound, today_count = db.session.execute(columns).one()
-    return {
-        "total": total,
-        "unread": unread,
-        "inbound": inbound_count,
-        "outbound": outbound,
-        "today": today_count,
-    }
+    return Stats(
+        total=total, unread=unread, inbound=inbound_count, outbound=outbound, today=today_count
+    )

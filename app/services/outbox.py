@@ -39,13 +39,6 @@ class Attempt:
     payload: dict
 
 
-def enqueue(message: Message) -> OutboundDelivery:
-    """Queue a reply for n8n in the current transaction (the caller commits)."""
-    delivery = OutboundDelivery(message_seq=message.seq, next_attempt_at=utcnow())
-    db.session.add(delivery)
-    return delivery
-
-
 def wakeup_event(app) -> threading.Event:
     """Set when a reply is queued, so this process's sender does not wait for its next poll."""
     return app.extensions.setdefault("outbox_wakeup", threading.Event())

@@ -4,11 +4,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Conversation, Event, Message, User
-from app.realtime import broadcast
-from app.services import events, outbox
-from app.services.messages import touch_conversation
-from app.timeutil import utcnow
+from app.models import Conversation, Message, User
+from app.schemas.messages import SentMessage
+from app.services import messages, outbox
 
 
 def find_by_client_id(conversation: Conversation, client_message_id: str | None) -> Message | None:
@@ -25,51 +23,33 @@ def find_by_client_id(conversation: Conversation, client_message_id: str | None)
 
 def create(
     conversation: Conversation, author: User, content: str, client_message_id: str | None
-) -> tuple[Message, bool]:
-    """Store a reply, queue it for n8n and emit `new_message`; returns (message, created).
+) -> tuple[SentMessage, bool]:
+    """Store a reply, queue it for n8n and emit `new_message`; returns (reply, created).
 
-    The caller has checked that `author` may write in the conversation. A
-    repeated clientMessageId, even one racing the first, returns the stored
-    reply and neither stores nor sends anything again.
+    Written by the same code as a webhook's message (messages.write). The caller
+    has checked that `author` may write in the conversation. A repeated
+    clientMessageId, even one racing the first, returns the stored reply and
+    neither stores nor sends anything again.
     """
     existing = find_by_client_id(conversation, client_message_id)
     if existing is not None:
-        return existing, False
+        return SentMessage.of(existing), False
+    draft = messages.Draft(
+        user_id=conversation.user_id,
+        customer_phone=conversation.customer_phone,
+        customer_name="",  # keeps the conversation's
+        content=content,
+        direction="OUTBOUND",
+        sent_by=author.id,
+        client_message_id=client_message_id,
+        status="pending",
+    )
     try:
-        message, event = _insert(conversation, author, content, client_message_id)
+        stored = messages.write(draft)
     except IntegrityError:
-        db.session.rollback()
         existing = find_by_client_id(conversation, client_message_id)
         if existing is None:
             raise
-        return existing, False
-    broadcast.publish(event)
+        return SentMessage.of(existing), False
     outbox.notify()
-    return message, True
-
-
-def _insert(
-    conversation: Conversation, author: User, content: str, client_message_id: str | None
-) -> tuple[Message, Event]:
-    """Write the reply, its outbox row and its `new_message` event in one transaction."""
-    events.lock_event_log()
-    now = utcnow()
-    message = Message(
-        conversation=conversation,
-        user_id=conversation.user_id,
-        sent_by=author.id,
-        direction="OUTBOUND",
-        message_type="text",
-        content=content,
-        timestamp=now,
-        client_message_id=client_message_id,
-        status="pending",
-        status_at=now,
-    )
-    db.session.add(message)
-    touch_conversation(conversation, message)
-    db.session.flush()
-    outbox.enqueue(message)
-    event = events.record("new_message", message.user_id, conversation.id, message.to_payload())
-    db.session.commit()
-    return message, event
+    return SentMessage(**dict(stored.payload), status="pending"), True

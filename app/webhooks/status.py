@@ -1,19 +1,28 @@
 """POST /api/webhooks/n8n/status: a reply's delivery status reported by n8n."""
 
-from flask import jsonify, request
-
+from app.schemas.http import WEBHOOK, operation
+from app.schemas.webhooks import StatusApplied, StatusData, StatusReport
 from app.services import delivery_status
 from app.webhooks import bp
-from app.webhooks.payloads import status_report
-from app.webhooks.verification import verify_request
+from app.webhooks.verification import webhook_required
 
 
 @bp.post("/n8n/status")
-def receive_status():
-    """Apply the status under the monotonic rule; a late or repeated one is accepted, ignored."""
-    verify_request()
-    report = status_report(request.get_json(silent=True))
-    message = delivery_status.find_reply(report.message_id)
-    event = delivery_status.report(message, report.status, report.at, report.error)
-    data = {"id": message.id, "conversationId": message.conversation_id, **message.delivery()}
-    return jsonify({"success": True, "changed": event is not None, "data": data}), 200
+@webhook_required
+@operation(
+    body=StatusReport, responses={200: StatusApplied}, errors=(400, 401, 404, 409), security=WEBHOOK
+)
+def receive_status(body: StatusReport):
+    """Apply a reply's delivery status; it never moves backwards (a late one is accepted, ignored).
+
+    `message_id` is ours or the WhatsApp id n8n got back. Each change emits `message_status`.
+    """
+    message = delivery_status.find_reply(body.message_id)
+    event = delivery_status.report(message, body.status, body.timestamp, body.error)
+    data = StatusData(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        status=message.status,
+        error=message.error if message.status == "failed" else None,
+    )
+    return StatusApplied(changed=event is not None, data=data)

@@ -7,6 +7,7 @@ clock, so a captured request cannot be replayed later; within the window, the
 message's `message_id` makes a replay a harmless duplicate.
 """
 
+import functools
 import hashlib
 import hmac
 import time
@@ -39,6 +40,17 @@ def verify_request() -> None:
         raise Unauthorized(f"A signed request ({SIGNATURE_HEADER}) is required")
     else:
         _verify_secret_header(secret)
+
+
+def webhook_required(view):
+    """Verify the request (verify_request) before anything else, its body included."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        verify_request()
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def _verify_secret_header(secret: str) -> None:

@@ -53,6 +53,15 @@ def seconds_until_offline(server, uid: int, limit: float = 5.0) -> float:
     return time.monotonic() - started
 
 
+def stays_online(server, uid: int, seconds: float) -> bool:
+    """Whether every presence check over the next `seconds` says online."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not is_online(server, uid):
+            return False
+    return True
+
+
 # Presence
 
 
@@ -65,8 +74,9 @@ def test_offline_within_2_s_of_the_last_socket_closing(server):
         status = server.get("/api/realtime/status", server.admin_token).json()
         assert status["onlineUserIds"].count(uid) == 1
         first.close()
-        time.sleep(0.5)  # give a wrong implementation time to drop the user too early
-        assert is_online(server, uid), "one socket closed, but another is still open"
+        # A wrong implementation drops the user within the contract's 2 s; one that
+        # holds for a while as the other socket stays open is right.
+        assert stays_online(server, uid, 0.5), "one socket closed, but another is still open"
     finally:
         second.close()
     assert seconds_until_offline(server, uid) < 2.0

@@ -100,7 +100,3 @@ export function events(after, limit = 1000) {
 export function realtimeStatus() {
   return call('/api/realtime/status');
 }
-
-export function messageStats() {
-  return call('/api/messages/stats');
-}

@@ -20,10 +20,6 @@ export function currentUser() {
   }
 }
 
-export function isAdmin() {
-  return currentUser()?.role === 'ADMIN';
-}
-
 export function saveLogin({ accessToken: access, refreshToken: refresh, user }) {
   localStorage.setItem(ACCESS, access);
   localStorage.setItem(REFRESH, refresh);

@@ -51,7 +51,3 @@ class TypingTracker:
         with self._lock:
             keys = [key for key in self._typing if key[0] == sid]
             return [(key[1], self._typing.pop(key).user_id, key[0]) for key in keys]
-
-    def next_deadline(self) -> float | None:
-        with self._lock:
-            return min((s.expires_at for s in self._typing.values()), default=None)

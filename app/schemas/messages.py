@@ -1,0 +1,105 @@
+"""Messages as clients see them, over REST and in the durable Socket.IO events.
+
+`NewMessage` is the `new_message` event; replies add their delivery status
+(`SentMessage`), REST adds the read receipt (`Message`). The durable events'
+payloads are declared without `eventId`, which the event log adds.
+"""
+
+from typing import Literal
+
+from pydantic import Field
+
+from app.schemas.common import CamelModel, UtcTime
+
+DeliveryStatus = Literal["pending", "sent", "delivered", "read", "failed"]
+
+
+class NewMessage(CamelModel):
+    """A stored message, inbound or a reply: the `new_message` event."""
+
+    id: str = Field(examples=["msg_9b1f0c2e7d8a4f6b8c1d2e3f4a5b6c7d"])
+    conversation_id: int = Field(examples=[12])
+    user_id: int = Field(description="The conversation's owner", examples=[7])
+    customer_name: str = Field(examples=["Mehmet Demir"])
+    customer_phone: str = Field(examples=["+905551112233"])
+    message_content: str = Field(examples=["Merhaba, siparişim nerede?"])
+    message_type: str = Field(examples=["text"])
+    direction: Literal["INBOUND", "OUTBOUND"]
+    timestamp: UtcTime = Field(description="The WhatsApp time (a reply's: when it was written)")
+    is_read: bool
+
+    @classmethod
+    def of(cls, message, **extra):
+        """The payload of a stored Message row (and of its conversation)."""
+        return cls(
+            id=message.id,
+            conversation_id=message.conversation_id,
+            user_id=message.user_id,
+            customer_name=message.conversation.customer_name,
+            customer_phone=message.conversation.customer_phone,
+            message_content=message.content,
+            message_type=message.message_type,
+            direction=message.direction,
+            timestamp=message.timestamp,
+            is_read=message.is_read,
+            **extra,
+        )
+
+
+class SentMessage(NewMessage):
+    """A message with its delivery status (null for inbound): the reply endpoints' answer."""
+
+    status: DeliveryStatus | None = Field(examples=["pending"])
+    error: str | None = Field(
+        None, description="Why a failed reply failed (failed only)", exclude_if=lambda v: v is None
+    )
+
+    @classmethod
+    def of(cls, message, **extra):
+        failed = message.status == "failed"
+        return super().of(
+            message, status=message.status, error=message.error if failed else None, **extra
+        )
+
+
+class Message(SentMessage):
+    """A message over REST: the event's keys, the delivery status and the read receipt."""
+
+    read_by: int | None = Field(description="Who read it first")
+    read_at: UtcTime | None
+
+    @classmethod
+    def of(cls, message, **extra):
+        return super().of(message, read_by=message.read_by, read_at=message.read_at, **extra)
+
+
+class MessageRead(CamelModel):
+    """A message was read: the `message_read` event."""
+
+    message_id: str
+    conversation_id: int
+    read_by: int
+    read_at: UtcTime
+
+
+class MessageStatus(CamelModel):
+    """A reply's delivery status changed: the `message_status` event."""
+
+    message_id: str
+    conversation_id: int
+    status: DeliveryStatus
+    at: UtcTime
+    error: str | None = Field(
+        None, description="Why it failed (failed only)", exclude_if=lambda v: v is None
+    )
+
+    @classmethod
+    def of(cls, message) -> "MessageStatus":
+        failed = message.status == "failed"
+        return cls(
+            message_id=message.id,
+            conversation_id=message.conversation_id,
+            status=message.status,
+            at=message.status_at,
+            error=message.error if failed else None,
+        )
