@@ -5,11 +5,15 @@ apart from the default 10 a second, a byte budget), as upload_chunk will.
 The default limit's contract (the eleventh event in a second) is in tests/test_socket.py.
 """
 
+from typing import ClassVar
+
 import pytest
 
 from app.realtime import event_limits
 from app.realtime.event_limits import EventLimit
 from app.realtime.handlers import client_event
+from app.schemas.common import CamelInput
+from app.schemas.socket import ClientPayload
 from tests.conftest import received
 
 PROBE_COUNT = 20
@@ -21,15 +25,30 @@ def payload_bytes(data) -> int:
     return len(chunk) if isinstance(chunk, bytes) else 0
 
 
-@client_event(
-    "limits_probe",
-    limits=(
-        EventLimit("limits_probe", f"{PROBE_COUNT}/second"),
-        EventLimit("limits_probe_bytes", f"{PROBE_BYTES}/second", cost=payload_bytes),
-    ),
-)
+class ProbePayload(ClientPayload, CamelInput):
+    """The probe's payload: an optional binary chunk, like upload_chunk's `data`."""
+
+    invalid: ClassVar[str] = "Invalid data"
+
+    data: bytes | None = None
+
+
 def limits_probe(connection, data) -> None:
     """A test-only event with limits of its own, shaped like upload_chunk's."""
+
+
+@pytest.fixture(autouse=True)
+def probe_event(app):
+    """The probe, on this test's Socket.IO server only: no other test (nor the AsyncAPI
+    check of every handled event) ever sees it."""
+    client_event(
+        "limits_probe",
+        ProbePayload,
+        limits=(
+            EventLimit("limits_probe", f"{PROBE_COUNT}/second"),
+            EventLimit("limits_probe_bytes", f"{PROBE_BYTES}/second", cost=payload_bytes),
+        ),
+    )(limits_probe)
 
 
 class FakeClock:

@@ -94,6 +94,7 @@ def _replay(user, last_event_id) -> int | None:
     missed = None
     if valid and last_event_id >= 0:
         missed = events.replay_for(user, last_event_id, current_app.config["EVENT_REPLAY_LIMIT"])
+    REPLAYS.labels("resync" if missed is None else "replayed").inc()
     _send_replay(missed)
     return None if missed is None else max([last_event_id, *(event.id for event in missed)])
 
@@ -110,10 +111,8 @@ def _replay_since(user, after: int) -> None:
 def _send_replay(missed: list | None) -> None:
     """Emit replayed events to this socket in eventId order; None asks it to resync."""
     if missed is None:
-        REPLAYS.labels("resync").inc()
         broadcast.to_socket(request.sid, "resync_required", ResyncRequired().model_dump())
         return
-    REPLAYS.labels("replayed").inc()
     REPLAYED_EVENTS.inc(len(missed))
     for event in missed:
         broadcast.to_socket(request.sid, event.name, event.data)
