@@ -44,7 +44,7 @@ def documented_paths(app) -> set[tuple[str, str]]:
     """(method, path) of every REST and webhook route, written the OpenAPI way."""
     found = set()
     for rule in app.url_map.iter_rules():
-        if not (rule.rule.startswith("/api/") or rule.rule == "/health"):
+        if not (rule.rule.startswith("/api/") or rule.rule in ("/health", "/metrics")):
             continue
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
         found.update((method.lower(), path) for method in rule.methods - {"HEAD", "OPTIONS"})

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from app.errors import Unauthorized
 from app.extensions import db
 from app.models import OutboundDelivery
+from app.schemas.http import METRICS, operation
 from app.state import presence, state
 from app.timeutil import utcnow
 
@@ -109,6 +110,7 @@ def _authorize() -> None:
 
 
 @bp.get("/metrics")
+@operation(responses={200: CONTENT_TYPE_PLAIN_0_0_4}, errors=(401,), security=METRICS)
 def metrics():
     """Every metric of this process, in Prometheus' text format (0.0.4)."""
     _authorize()

@@ -27,9 +27,13 @@ from app.schemas import validation
 BEARER = ({"bearerAuth": []},)
 REFRESH = ({"refreshToken": []},)
 BEARER_OR_REFRESH = ({"bearerAuth": []}, {"refreshToken": []})
+# Optional: /metrics asks for its token only when METRICS_TOKEN is set.
+METRICS = ({"metricsToken": []}, {})
 WEBHOOK = ({"webhookSecret": []}, {"webhookSignature": [], "webhookTimestamp": []})
 # What every API operation may answer besides its own errors.
 COMMON_ERRORS = (413, 503)
+# What an operation with an access token may answer too: REST_RATE_LIMIT (app/rate_limits.py).
+RATE_LIMITED_ERRORS = (429,)
 # A response declared as a media type (not a model) is a document or a file.
 HTML = "text/html"
 
@@ -69,7 +73,7 @@ def operation(
             body=body,
             query=query,
             path=path,
-            errors=tuple(sorted({*errors, *(COMMON_ERRORS if common_errors else ())})),
+            errors=_errors(errors, security, common_errors),
             security=security,
             tag=_tag(view.__module__),
             summary=summary.strip(),
@@ -93,6 +97,20 @@ def operation(
         return endpoint
 
     return decorator
+
+
+def _errors(errors: tuple[int, ...], security: tuple[dict, ...], common: bool) -> tuple:
+    """The operation's own errors, the common ones, and 429 where an access token counts."""
+    limited = any("bearerAuth" in requirement for requirement in security)
+    return tuple(
+        sorted(
+            {
+                *errors,
+                *(COMMON_ERRORS if common else ()),
+                *(RATE_LIMITED_ERRORS if limited else ()),
+            }
+        )
+    )
 
 
 def _tag(module: str) -> str:

@@ -35,6 +35,11 @@ STATUS_TEXT = {
 SECURITY_SCHEMES = {
     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (access token)"},
     "refreshToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (refresh token)"},
+    "metricsToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "METRICS_TOKEN, required only when it is set",
+    },
     "webhookSecret": {
         "type": "apiKey",
         "in": "header",
