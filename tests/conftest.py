@@ -42,6 +42,11 @@ NEW_MESSAGE_KEYS = frozenset(
         "direction",
         "timestamp",
         "isRead",
+        # Rich messages (second round)
+        "media",
+        "location",
+        "replyTo",
+        "reactions",
     }
 )
 PASSWORD = "correct-horse-battery"

@@ -12,7 +12,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 
 from app.schemas.common import CamelInput, CamelModel, comparable_text
-from app.schemas.messages import MessageRead, MessageStatus, NewMessage
+from app.schemas.messages import MessageReaction, MessageRead, MessageStatus, NewMessage
 
 # Refusals any client event may get, besides its own.
 COMMON_REFUSALS = ("Rate limit exceeded", "Unauthorized", "Service unavailable")
@@ -103,6 +103,10 @@ class MessageStatusEvent(Durable, MessageStatus):
     """A reply's delivery status changed."""
 
 
+class MessageReactionEvent(Durable, MessageReaction):
+    """The customer reacted to a message, or took the reaction back."""
+
+
 class UserTyping(CamelModel):
     """Someone started or stopped typing in a conversation."""
 
@@ -160,6 +164,7 @@ SERVER_EVENTS = (
         durable=True,
     ),
     ServerEvent("message_status", MessageStatusEvent, "the owner and the admins", durable=True),
+    ServerEvent("message_reaction", MessageReactionEvent, "the owner and the admins", durable=True),
     ServerEvent(
         "user_typing",
         UserTyping,
