@@ -110,7 +110,7 @@ class Message(db.Model):
     conversation: Mapped[Conversation] = relationship(lazy="joined")
     # media.message_id holds our public message id (no foreign key: the file is
     # stored before its message, in the message's transaction).
-    media: Mapped["Media | None"] = relationship(
+    media: Mapped[Media | None] = relationship(
         primaryjoin="foreign(Media.message_id) == Message.id",
         lazy="selectin",
         viewonly=True,

@@ -5,9 +5,10 @@ import base64
 import binascii
 import hashlib
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
 
 from app.errors import ValidationError
 from app.media import types
@@ -106,8 +107,6 @@ def ingest(
         check_sha256(sha256, digest)
         media_id, now = new_media_id(), utcnow()
         key = storage_key(media_id, now)
-        spooled.seek(0)
-        storage().save(key, spooled, mime_type)
         thumbnail_key = None
         if mime_type.startswith("image/") and kind == "image":
             spooled.seek(0)
@@ -115,6 +114,8 @@ def ingest(
             if thumbnail is not None:
                 thumbnail_key = key + ".thumb.jpg"
                 storage().save(thumbnail_key, thumbnail, "image/jpeg")
+        spooled.seek(0)
+        storage().save(key, spooled, mime_type)  # last: boto3 closes the file it sent
     return StoredFile(
         id=media_id,
         storage_key=key,

@@ -5,9 +5,8 @@ Revises: 2d64ef8071ec
 Create Date: 2026-12-07 19:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'media_rich'
