@@ -61,3 +61,9 @@ def typing(conversation_id: int, user_id: int, is_typing: bool, skip_sid: str | 
     ).model_dump()
     labelled(EVENTS_EMITTED, "user_typing").inc()
     socketio.emit("user_typing", payload, to=conversation_room(conversation_id), skip_sid=skip_sid)
+
+
+def upload_progress(user_id: int, payload) -> None:
+    """Tell every socket of an uploader how far its upload got (ephemeral: no eventId)."""
+    labelled(EVENTS_EMITTED, "upload_progress").inc()
+    socketio.emit("upload_progress", payload.model_dump(), to=user_room(user_id))

@@ -9,12 +9,14 @@ import logging
 import time
 
 from app.extensions import socketio
+from app.media import uploads
 from app.realtime import broadcast, token_sweep
 from app.transport import sessions
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.25
+UPLOAD_SWEEP_SECONDS = 60
 
 
 def ensure_started(app) -> None:
@@ -26,7 +28,7 @@ def ensure_started(app) -> None:
 
 
 def _run(app, shared) -> None:
-    last_token_sweep = 0.0
+    last_token_sweep = last_upload_sweep = 0.0
     while True:
         socketio.sleep(TICK_SECONDS)
         try:
@@ -39,6 +41,9 @@ def _run(app, shared) -> None:
             if sweep_every and time.monotonic() - last_token_sweep >= sweep_every:
                 last_token_sweep = time.monotonic()
                 token_sweep.sweep(app, shared)
+            if time.monotonic() - last_upload_sweep >= UPLOAD_SWEEP_SECONDS:
+                last_upload_sweep = time.monotonic()
+                uploads.expire(app)
         except Exception:
             log.exception("housekeeping tick failed")
 

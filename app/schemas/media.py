@@ -4,6 +4,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from app.schemas.common import CamelInput, Text
+
 
 class MediaPath(BaseModel):
     media_id: Annotated[str, Field(description="The media id", examples=["med_4c1d2e3f"])]
@@ -24,3 +26,10 @@ class ReplyUpload(BaseModel):
     clientMessageId: str | None = Field(  # noqa: N815 (a form field's name as sent)
         None, description="Idempotency key: the same one again sends nothing twice"
     )
+
+
+class ReplyFileFields(CamelInput):
+    """The multipart reply's form fields besides the file."""
+
+    content: Text(4096, strip=True) | None = None
+    client_message_id: Text(64) | None = None
