@@ -133,6 +133,8 @@ class Config:
     MEDIA_FETCH_TIMEOUT_SECONDS = _float("MEDIA_FETCH_TIMEOUT_SECONDS", 20)
     # An agent's upload not finished within this is deleted.
     MEDIA_UPLOAD_TTL_SECONDS = _int("MEDIA_UPLOAD_TTL_SECONDS", 3600)
+    # How often the housekeeping loop looks for such uploads (0: never).
+    MEDIA_UPLOAD_SWEEP_SECONDS = _float("MEDIA_UPLOAD_SWEEP_SECONDS", 60)
 
 
 class TestingConfig(Config):
@@ -148,6 +150,7 @@ class TestingConfig(Config):
     # The in-memory database has one connection; a sweeping thread would share
     # it with the test. Tests call token_sweep.sweep() themselves.
     TOKEN_SWEEP_SECONDS = 0
+    MEDIA_UPLOAD_SWEEP_SECONDS = 0
 
 
 configs = {"default": Config, "testing": TestingConfig}

@@ -338,3 +338,33 @@ def test_prune_deletes_old_files(app, client, owner, runner, stored_keys):
     pruned = runner.invoke(args=["media", "prune", "--older-than", "0"])
     assert "pruned 1" in pruned.output
     assert stored_keys() == [] and counts() == (1, 0)
+
+
+def test_unfinished_uploads_are_deleted_after_their_time(app, owner, socket_for, stored_keys):
+    from datetime import timedelta
+
+    from app.media import uploads
+    from app.models import MediaUpload
+
+    conversation_id = _conversation_of(app, owner)
+    tab = socket_for(owner)
+    declared = {"conversationId": conversation_id, "filename": "a.txt", "mimeType": "text/plain"}
+    stale = tab.emit("upload_start", {**declared, "size": 10}, callback=True)["uploadId"]
+    fresh = tab.emit("upload_start", {**declared, "size": 10}, callback=True)["uploadId"]
+    chunk = {"uploadId": stale, "offset": 0, "data": b"hello"}
+    assert tab.emit("upload_chunk", chunk, callback=True) == {"ok": True, "received": 5}
+    db.session.get(MediaUpload, stale).created_at -= timedelta(seconds=3601)
+    db.session.commit()
+    assert uploads.expire(app) == 1
+    assert db.session.get(MediaUpload, stale) is None and not uploads.part_path(stale).exists()
+    assert db.session.get(MediaUpload, fresh) is not None
+    assert tab.emit("upload_chunk", chunk, callback=True) == {"error": "Unknown upload"}
+
+
+def _conversation_of(app, owner) -> int:
+    response = app.test_client().post(
+        "/api/webhooks/n8n/message",
+        json=webhook_body(owner),
+        headers={"X-Webhook-Secret": WEBHOOK_SECRET},
+    )
+    return response.get_json()["data"]["conversationId"]

@@ -16,7 +16,6 @@ from app.transport import sessions
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.25
-UPLOAD_SWEEP_SECONDS = 60
 
 
 def ensure_started(app) -> None:
@@ -41,7 +40,8 @@ def _run(app, shared) -> None:
             if sweep_every and time.monotonic() - last_token_sweep >= sweep_every:
                 last_token_sweep = time.monotonic()
                 token_sweep.sweep(app, shared)
-            if time.monotonic() - last_upload_sweep >= UPLOAD_SWEEP_SECONDS:
+            upload_sweep_every = app.config["MEDIA_UPLOAD_SWEEP_SECONDS"]
+            if upload_sweep_every and time.monotonic() - last_upload_sweep >= upload_sweep_every:
                 last_upload_sweep = time.monotonic()
                 uploads.expire(app)
         except Exception:
