@@ -2,13 +2,15 @@
 progress to every tab, a resumed upload after the socket is cut, the REST
 multipart fallback, and the reply handed to n8n with a media_url it can fetch."""
 
+import json
+import subprocess
 import time
 
 import pytest
 import requests
 
 from tests import media_samples as samples
-from tests.clients import PyClient
+from tests.clients import ROOT, PyClient
 from tests.live_server import LiveServer
 from tests.n8n_server import N8nServer
 
@@ -192,3 +194,34 @@ def test_rest_multipart_fallback(server, n8n):
     assert served.status_code == 206 and served.content == b"%PDF"
     assert served.headers["Content-Disposition"].startswith("attachment")
     assert wait_for_request(n8n, message["id"]).body["mime_type"] == "application/pdf"
+
+
+def test_official_js_client_uploads_and_resumes(server, tmp_path):
+    """socket.io-client 4.x sends Buffers as binary attachments, cut and resumed halfway."""
+    sound = tmp_path / "ses.wav"
+    sound.write_bytes(samples.wav(seconds=6))
+    result = subprocess.run(
+        [
+            "node",
+            str(ROOT / "tests/js/upload.js"),
+            server.url,
+            server.owner_token,
+            str(server.conversation_id),
+            str(sound),
+            "audio/wav",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    steps = {line["type"]: line for line in lines}
+    resumed = steps["resumed"]
+    assert resumed["ack"]["received"] == resumed["sentBefore"] > 0
+    assert any(line["type"] == "progress" for line in lines)
+    message = steps["finish"]["ack"]["message"]
+    assert message["messageType"] == "audio" and message["media"]["mimeType"] == "audio/x-wav"
+    fetched = requests.get(server.url + message["media"]["url"], timeout=10)
+    assert fetched.content == sound.read_bytes()
