@@ -138,19 +138,21 @@ def client_event(
     payload: type[ClientPayload],
     refusals: tuple[str, ...] = (),
     limits: tuple[EventLimit, ...] | None = None,
+    ack: type | None = None,
 ):
     """Register a client event handler with its payload model (validated before the
     handler runs), the rate limit, and the ack/error replies.
 
     `refusals` are the event's own refusal messages, for the AsyncAPI document.
     `limits` replaces the socket's default 10 events a second for this event
-    (app/realtime/event_limits.py).
+    (app/realtime/event_limits.py). `ack`: the model of an ack with keys of its
+    own, which the handler returns (documented in the AsyncAPI document).
     """
 
     def decorator(handler):
         summary, _, description = inspect.cleandoc(handler.__doc__ or "").partition("\n")
         CLIENT_EVENTS[name] = ClientEvent(
-            name, payload, refusals, summary.strip(), description.strip()
+            name, payload, refusals, summary.strip(), description.strip(), ack
         )
 
         @socketio.on(name)

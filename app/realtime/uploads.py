@@ -30,6 +30,7 @@ def _chunk_bytes(data) -> int:
     "upload_start",
     UploadStart,
     (*UPLOAD_REFUSALS, "File too large", "Unsupported type", "Invalid conversationId"),
+    ack=UploadAck,
 )
 def upload_start(connection: Connection, data: UploadStart) -> UploadAck:
     """Start an upload (owner or admin of the conversation), or resume one by `uploadId`.
@@ -40,7 +41,13 @@ def upload_start(connection: Connection, data: UploadStart) -> UploadAck:
     return UploadAck(upload_id=upload.id, chunk_size=UPLOAD_CHUNK_BYTES, received=upload.received)
 
 
-@client_event("upload_chunk", UploadChunk, (*UPLOAD_REFUSALS, "Bad offset"), limits=CHUNK_LIMITS)
+@client_event(
+    "upload_chunk",
+    UploadChunk,
+    (*UPLOAD_REFUSALS, "Bad offset", "Invalid data"),
+    limits=CHUNK_LIMITS,
+    ack=UploadAck,
+)
 def upload_chunk(connection: Connection, data: UploadChunk) -> UploadAck:
     """The next bytes, at `offset` = what was received so far.
 
@@ -50,7 +57,9 @@ def upload_chunk(connection: Connection, data: UploadChunk) -> UploadAck:
     return UploadAck(received=uploads.chunk(_current_user(connection), data))
 
 
-@client_event("upload_finish", UploadFinish, (*UPLOAD_REFUSALS, "Upload incomplete"))
+@client_event(
+    "upload_finish", UploadFinish, (*UPLOAD_REFUSALS, "Upload incomplete"), ack=UploadFinished
+)
 def upload_finish(connection: Connection, data: UploadFinish) -> UploadFinished:
     """Send the complete file as a reply: emitted as `new_message`, handed on to n8n."""
     reply, _created = uploads.finish(_current_user(connection), data)

@@ -53,9 +53,14 @@ def _client_operation(event) -> dict:
         "messages": [_message_ref(event.name)],
         "reply": {
             "channel": {"$ref": f"#/channels/{CHANNEL}"},
-            "messages": [_message_ref("ack"), _message_ref("refusal")],
+            "messages": [_message_ref(_ack_name(event)), _message_ref("refusal")],
         },
     }
+
+
+def _ack_name(event) -> str:
+    """The reply message of a client event: its own ack, or the plain one."""
+    return f"{event.name}_ack" if event.ack is not None else "ack"
 
 
 def _server_operation(event) -> dict:
@@ -84,6 +89,7 @@ def build() -> dict:
         (e.payload, "serialization") for e in server
     ]
     models += [(Ack, "serialization"), (Refusal, "serialization"), (Handshake, "validation")]
+    models += [(e.ack, "serialization") for e in client if e.ack is not None]
     refs, schemas = component_schemas(models)
     messages = {e.name: _message(e.name, refs[e.payload, "validation"], e.payload) for e in client}
     for event in server:
@@ -91,6 +97,12 @@ def build() -> dict:
             event.name, refs[event.payload, "serialization"], event.payload
         )
     messages["ack"] = _message("ack", refs[Ack, "serialization"], Ack, "The ack's argument.")
+    for event in client:
+        if event.ack is not None:
+            name = _ack_name(event)
+            messages[name] = _message(
+                name, refs[event.ack, "serialization"], event.ack, "The ack's argument."
+            )
     messages["refusal"] = _message(
         "refusal", refs[Refusal, "serialization"], Refusal, "The ack's argument."
     )
