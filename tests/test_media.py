@@ -368,3 +368,38 @@ def _conversation_of(app, owner) -> int:
         headers={"X-Webhook-Secret": WEBHOOK_SECRET},
     )
     return response.get_json()["data"]["conversationId"]
+
+
+def test_a_signed_multipart_request_is_accepted(client, owner, stored_keys):
+    """The HMAC covers the raw multipart body, which the form parser then reads again."""
+    import time
+
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    from app.webhooks.verification import sign
+
+    payload = webhook_body(owner, message_type="sticker", message_content="x")
+    payload["media"] = {"mime_type": "image/webp"}
+    boundary, body = encode_multipart(
+        {
+            "payload": json.dumps(payload),
+            "file": FileStorage(io.BytesIO(samples.webp()), "s.webp", content_type="image/webp"),
+        }
+    )
+    timestamp = str(int(time.time()))
+    headers = {
+        "X-Signature-256": sign(WEBHOOK_SECRET, timestamp, body),
+        "X-Signature-Timestamp": timestamp,
+    }
+    content_type = f"multipart/form-data; boundary={boundary}"
+    response = client.post(
+        "/api/webhooks/n8n/message", data=body, headers=headers, content_type=content_type
+    )
+    assert response.status_code == 201, response.get_json()
+    tampered = body.replace(b"image/webp", b"image/png!")
+    response = client.post(
+        "/api/webhooks/n8n/message", data=tampered, headers=headers, content_type=content_type
+    )
+    assert response.status_code == 401
+    assert len(stored_keys()) == 1

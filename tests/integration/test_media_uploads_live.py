@@ -169,7 +169,7 @@ def test_upload_refusals(server, clients):
 
 
 def test_rest_multipart_fallback(server, n8n):
-    document = samples.pdf()
+    document = samples.pdf() + b"%" + b"x" * (2 * 1024 * 1024)  # far over the 64 KiB JSON limit
     response = requests.post(
         f"{server.url}/api/conversations/{server.conversation_id}/messages",
         headers={"Authorization": f"Bearer {server.owner_token}"},
