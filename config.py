@@ -133,6 +133,8 @@ class Config:
     MEDIA_FETCH_TIMEOUT_SECONDS = _float("MEDIA_FETCH_TIMEOUT_SECONDS", 20)
     # An agent's upload not finished within this is deleted.
     MEDIA_UPLOAD_TTL_SECONDS = _int("MEDIA_UPLOAD_TTL_SECONDS", 3600)
+    # Where uploads in progress are kept (local to the process's host).
+    MEDIA_UPLOAD_DIR = os.environ.get("MEDIA_UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
     # How often the housekeeping loop looks for such uploads (0: never).
     MEDIA_UPLOAD_SWEEP_SECONDS = _float("MEDIA_UPLOAD_SWEEP_SECONDS", 60)
 

@@ -1,7 +1,7 @@
 """Agents' files arriving in chunks over the socket: start (or resume), chunk, finish.
 
 The upload's state is a database row (so a reconnect to another process can
-resume it) and its bytes a file under instance/uploads, appended in order: a
+resume it) and its bytes a file in MEDIA_UPLOAD_DIR (instance/uploads), appended in order: a
 chunk must start where the last one ended, or it is refused with where to go
 on. Finished, the file takes the path of every file (app/media/ingest.py) and
 goes out as a reply; an upload left unfinished for MEDIA_UPLOAD_TTL_SECONDS is
@@ -42,7 +42,7 @@ class UploadRefused(AppError):
 
 
 def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "uploads"
+    folder = Path(current_app.config["MEDIA_UPLOAD_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

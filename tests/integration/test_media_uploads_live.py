@@ -5,6 +5,7 @@ multipart fallback, and the reply handed to n8n with a media_url it can fetch.""
 import json
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -131,7 +132,7 @@ def test_upload_with_progress_resume_and_hand_off(server, n8n, clients):
     assert handed.body["filename"] == "foto.png"
     fetched = requests.get(handed.body["media_url"], timeout=10)  # no JWT
     assert fetched.status_code == 200 and fetched.content == data
-    assert not list(server.media_root.glob("**/*.part"))
+    assert not list(Path(server.env["MEDIA_UPLOAD_DIR"]).glob("*.part"))  # finished: deleted
 
 
 def _declared(server, data):
