@@ -222,3 +222,39 @@ def test_cancel_stops_an_upload(server, open_page, tmp_path):
     page.wait_for_timeout(500)  # time for chunks that should not come
     assert page.evaluate("() => window.chunksSent") == sent
     expect(page.locator(".message-outbound")).to_have_count(0)
+
+
+DROP_AND_PASTE = """async ({ bytes, how }) => {
+  const file = new File([new Uint8Array(bytes)], `${how}.png`, { type: 'image/png' });
+  const transfer = new DataTransfer();
+  transfer.items.add(file);
+  if (how === 'drop') {
+    const zone = document.getElementById('conversation');
+    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, cancelable: true }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, cancelable: true }));
+  } else {
+    const input = document.getElementById('reply-input');
+    input.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, cancelable: true }));
+  }
+}"""
+
+
+def test_a_dropped_and_a_pasted_picture_are_sent(server, open_page):
+    conversation = webhook(server, server.owner_id, customer_phone(), "Fotoğraf?")
+    page = open_page("owner@example.com")
+    open_conversation(page, conversation["conversationId"])
+    wait_connected(page)
+    picture = list(samples.png(200, 120))
+    sent = page.locator(".message-outbound .media-image")
+    page.evaluate(DROP_AND_PASTE, {"bytes": picture, "how": "drop"})
+    expect(sent).to_have_count(1, timeout=20000)
+    page.evaluate(DROP_AND_PASTE, {"bytes": picture, "how": "paste"})
+    expect(sent).to_have_count(2, timeout=20000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.message-outbound .media-image')]"
+        ".every((img) => img.complete && img.naturalWidth > 0)"
+    )
+    names = page.locator(".message-outbound .media-image").evaluate_all(
+        "imgs => imgs.map((img) => img.alt)"
+    )
+    assert sorted(names) == ["drop.png", "paste.png"]
