@@ -19,7 +19,9 @@ def _record(user_id: int, count: int, days_old: float) -> list[int]:
     db.session.commit()
     ids = [event.id for event in recorded]
     db.session.execute(
-        db.update(Event).where(Event.id.in_(ids)).values(created_at=utcnow() - timedelta(days=days_old))
+        db.update(Event)
+        .where(Event.id.in_(ids))
+        .values(created_at=utcnow() - timedelta(days=days_old))
     )
     db.session.commit()
     return ids
