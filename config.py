@@ -86,6 +86,16 @@ class Config:
 
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=_float("JWT_ACCESS_TOKEN_MINUTES", 15))
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_float("JWT_REFRESH_TOKEN_DAYS", 30))
+    # The panel keeps its refresh token in an HttpOnly cookie that only the refresh
+    # path gets, out of reach of page scripts; a refresh with it must also send the
+    # csrf_refresh_token cookie's value in X-CSRF-TOKEN (double submit, in
+    # flask-jwt-extended). API clients keep sending the refresh token as a Bearer.
+    JWT_TOKEN_LOCATION = ["headers"]  # the refresh endpoint alone also reads the cookie
+    JWT_REFRESH_COOKIE_PATH = "/api/auth/refresh"
+    JWT_COOKIE_SAMESITE = "Strict"
+    # "0" for a panel served over plain http other than localhost (browsers drop a
+    # Secure cookie there, and the panel would have to log in again every 15 minutes).
+    JWT_COOKIE_SECURE = os.environ.get("REFRESH_COOKIE_SECURE", "1") != "0"
     MAX_CONTENT_LENGTH = 64 * 1024
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 

@@ -34,7 +34,7 @@ from app.schemas.socket import (
     Typing,
 )
 from app.services import conversations, events, messages
-from app.services.auth import AuthenticationFailed, user_from_access_token
+from app.services.auth import SESSION_CLAIM, AuthenticationFailed, user_from_access_token
 from app.state import presence, state
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,14 @@ def on_connect(auth=None):
         raise ConnectionRefusedError("Service unavailable") from exc
     _claim_socket_slot(user.id)
     state().connections.add(
-        Connection(request.sid, user.id, user.is_admin, claims["jti"], float(claims["exp"]))
+        Connection(
+            request.sid,
+            user.id,
+            user.is_admin,
+            claims["jti"],
+            float(claims["exp"]),
+            claims.get(SESSION_CLAIM),
+        )
     )
     housekeeping.ensure_started(current_app._get_current_object())
     # The replay goes out before the socket joins its rooms: a live event sent in
