@@ -67,15 +67,16 @@ def allowed_origin(app: Flask):
     """The CORS rule for sockets: same origin always, plus FRONTEND_URL's origins.
 
     A callable keeps Engine.IO's same-origin check, which a list would replace.
+    "Same" is the request's own scheme and Host: X-Forwarded-* count only behind
+    TRUSTED_PROXY_HOPS proxies, where ProxyFix (trust_proxies) has already put
+    them there; otherwise any client could name its own origin as our host.
     """
     listed = {o.strip().rstrip("/") for o in app.config["FRONTEND_URL"].split(",") if o.strip()}
 
     def check(origin, environ) -> bool:
         if origin is None or origin.rstrip("/") in listed:
             return True
-        scheme = environ.get("HTTP_X_FORWARDED_PROTO", environ.get("wsgi.url_scheme", "http"))
-        host = environ.get("HTTP_X_FORWARDED_HOST", environ.get("HTTP_HOST", ""))
-        return origin == f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}"
+        return origin == f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST')}"
 
     return check
 

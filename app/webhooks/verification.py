@@ -93,6 +93,8 @@ def _claim_once(signature: str, valid_until: float) -> None:
 
 def _names_a_message_id() -> bool:
     body = request.get_json(silent=True, cache=True)
-    return isinstance(body, dict) and isinstance(body.get("message_id"), str) and bool(
-        body["message_id"].strip()
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("message_id"), str)
+        and bool(body["message_id"].strip())
     )
