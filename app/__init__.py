@@ -1,7 +1,5 @@
 """The application factory."""
 
-import os
-
 from flask import Flask
 
 from app.extensions import db, jwt, migrate, socketio
@@ -9,6 +7,7 @@ from app.json_provider import StrictJSONProvider
 from app.observability import RequestObservation
 from app.request_logging import configure_logging
 from app.sessions import SessionCookies
+from config import make_private_dir
 
 
 def create_app(config_name: str | dict | None = None) -> Flask:
@@ -16,7 +15,7 @@ def create_app(config_name: str | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.json = StrictJSONProvider(app)
     app.session_interface = SessionCookies()
-    os.makedirs(app.instance_path, exist_ok=True)
+    make_private_dir(app.instance_path)
     load_config(app, config_name)
     register_observability(app)
     register_extensions(app)
