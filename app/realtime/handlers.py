@@ -17,7 +17,7 @@ from app.errors import AppError, Forbidden
 from app.extensions import db, socketio
 from app.metrics import RATE_LIMITED, REPLAYED_EVENTS, REPLAYS
 from app.models import User
-from app.realtime import broadcast, housekeeping
+from app.realtime import broadcast, housekeeping, lifecycle
 from app.realtime.connections import Connection
 from app.realtime.event_limits import EventLimit
 from app.realtime.rooms import ADMIN_ROOM, conversation_room, user_room
@@ -34,7 +34,7 @@ from app.schemas.socket import (
     Typing,
 )
 from app.services import conversations, events, messages
-from app.services.auth import AuthenticationFailed, user_from_access_token
+from app.services.auth import SESSION_CLAIM, AuthenticationFailed, user_from_access_token
 from app.state import presence, state
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ class Refused(Exception):
 @socketio.on("connect")
 def on_connect(auth=None):
     """Authenticate the handshake token, join the user's rooms, replay what was missed."""
+    if lifecycle.sent_by_client():
+        return lifecycle.ignored()
     auth = auth if isinstance(auth, dict) else {}
     try:
         user, claims = user_from_access_token(auth.get("token"))
@@ -57,7 +59,14 @@ def on_connect(auth=None):
         raise ConnectionRefusedError("Service unavailable") from exc
     _claim_socket_slot(user.id)
     state().connections.add(
-        Connection(request.sid, user.id, user.is_admin, claims["jti"], float(claims["exp"]))
+        Connection(
+            request.sid,
+            user.id,
+            user.is_admin,
+            claims["jti"],
+            float(claims["exp"]),
+            claims.get(SESSION_CLAIM),
+        )
     )
     housekeeping.ensure_started(current_app._get_current_object())
     # The replay goes out before the socket joins its rooms: a live event sent in
@@ -121,6 +130,8 @@ def _send_replay(missed: list | None) -> None:
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     """Forget the socket; clear its typing indicators; update presence."""
+    if lifecycle.sent_by_client():
+        return lifecycle.ignored()
     shared = state()
     connection = shared.connections.remove(request.sid)
     for conversation_id, user_id, sid in shared.typing.drop_socket(request.sid):
@@ -142,6 +153,9 @@ def client_event(
     `limits` replaces the socket's default 10 events a second for this event
     (app/realtime/event_limits.py).
     """
+
+    if name in lifecycle.LIFECYCLE_EVENTS:
+        raise ValueError(f"{name!r} is the server's own event, not a client event")
 
     def decorator(handler):
         summary, _, description = inspect.cleandoc(handler.__doc__ or "").partition("\n")
