@@ -224,3 +224,27 @@ def test_a_call_across_two_processes(cluster, clients):
     timeout = {"callId": call_id, "reason": "timeout"}
     assert desk.wait_for("call_ended", timeout=RING_SECONDS + 10) == [timeout]
     assert caller.wait_for("call_ended", 2, timeout=RING_SECONDS + 10)[-1] == timeout
+
+
+def test_redis_down_refuses_a_call_and_it_works_again_after(cluster, clients, redis_server):
+    """Last in the module: it takes the cluster's Redis away and brings it back."""
+    first, second = cluster
+    user, admin = account(first), account(first, "ADMIN")
+    caller, desk = clients(first, user), clients(second, admin)
+    redis_server.stop()
+    try:
+        refused(
+            caller, "call_invite", {"toUserId": admin["id"], "kind": "audio"}, "Service unavailable"
+        )
+        assert desk.of("call_incoming") == []
+    finally:
+        redis_server.start()
+    # Once the processes have re-listed their sockets in the new Redis, calls go through.
+    admin_token = first.login(admin["email"])["accessToken"]
+    deadline = time.monotonic() + 30
+    while not first.get(f"/api/users/{admin['id']}/online", admin_token).json().get("online"):
+        assert time.monotonic() < deadline, "presence not restored after Redis came back"
+        time.sleep(0.25)
+    ack = caller.call("call_invite", {"toUserId": admin["id"], "kind": "audio"})
+    assert ack["ok"] is True, ack
+    assert desk.wait_for("call_incoming")[0]["callId"] == ack["callId"]
