@@ -110,7 +110,9 @@ class Config:
     # and how long the TURN credentials handed out stay good.
     TURN_URLS = os.environ.get("TURN_URLS", "")
     TURN_SECRET = os.environ.get("TURN_SECRET", "")
-    TURN_TTL_SECONDS = _int("TURN_TTL_SECONDS", 3600)
+    # coturn checks the expiry on each refresh of an allocation too, so a call relayed
+    # through TURN lasts at most this long after its credential was handed out.
+    TURN_TTL_SECONDS = _int("TURN_TTL_SECONDS", 86400)
     # Live sockets whose token expired or was revoked are cut this often (0: never).
     TOKEN_SWEEP_SECONDS = _float("TOKEN_SWEEP_SECONDS", 1)
     # A socket that does not read: cut past this many bytes queued for it, or

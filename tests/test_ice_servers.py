@@ -48,7 +48,7 @@ def test_known_credential():
 
 def test_without_turn_urls_the_list_is_empty(client, make_user, headers_for):
     response = client.get("/api/realtime/ice-servers", headers=headers_for(make_user()))
-    assert response.get_json() == {"iceServers": [], "ttl": 3600}
+    assert response.get_json() == {"iceServers": [], "ttl": 86400}
 
 
 def test_needs_an_access_token(client):

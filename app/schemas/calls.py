@@ -155,4 +155,4 @@ class IceServers(CamelModel):
     """What `new RTCPeerConnection({iceServers})` takes; TURN credentials expire with `ttl`."""
 
     ice_servers: list[IceServer]
-    ttl: int = Field(description="Seconds the TURN credentials stay valid", examples=[3600])
+    ttl: int = Field(description="Seconds the TURN credentials stay valid", examples=[86400])
