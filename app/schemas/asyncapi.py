@@ -36,6 +36,10 @@ Durable events (`new_message`, `message_read`, `message_status`) carry `eventId`
 with the change they report: a client reconnecting with `lastEventId` gets what it missed,
 in order (or `resync_required`), and drops an eventId it has already seen. The same log is
 `GET /api/events` over REST.
+
+Calls (`call_*`) signal WebRTC calls and screen sharing between a user and the admins: they
+are ephemeral (no `eventId`, no replay); `call_signal` goes both ways, its server-to-client
+message is `call_signal_sent`. See docs/calls.md.
 """
 
 

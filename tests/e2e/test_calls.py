@@ -165,3 +165,24 @@ def test_a_call_through_coturn_with_a_switch_to_screen(call_page, call_server, t
     expect(user.locator(".call-window .call-status")).to_have_text("Görüşme sona erdi")
     assert user.evaluate("() => window.currentCall") is None
     assert admin.evaluate("() => window.currentCall") is None
+
+
+def test_a_user_calls_support_by_voice(call_page, call_server):
+    """The header's "Call support" rings an admin who is online; voice only, relayed too."""
+    token = call_server.login("musteri@example.com")["accessToken"]
+    if call_server.get("/api/users", token).status_code == 404:
+        pytest.skip("GET /api/users (the team workflow's user list) is not in this build")
+    admin = call_page("support@example.com", "/admin")
+    user = call_page("musteri@example.com", "/client")
+    support = user.locator("#call-support")
+    expect(support).to_have_text("Call support")
+    support.click()
+
+    ringing = admin.locator(".call-window")
+    expect(ringing.locator(".call-status")).to_have_text("Ayşe Yılmaz is calling you")
+    ringing.locator(".call-accept").click()
+    for page in (user, admin):
+        stats = stats_when(page, lambda s: s["bytesReceived"] > 0, "audio")
+        assert stats["localCandidateType"] == "relay" and stats["videoBytes"] == 0, stats
+    user.locator(".call-window .call-hangup").click()
+    expect(admin.locator(".call-window .call-status")).to_have_text("Call ended")

@@ -14,6 +14,8 @@ import { PeerCall } from './peer-call.js';
 
 const ENDED_NOTICE_MS = 4000;
 const KINDS = ['video', 'audio', 'screen'];
+// Refusals that concern one admin only (gone, or no longer an admin): "call support" tries the next.
+const SKIPPABLE = new Set(['User offline', 'Unauthorized', 'User not found']);
 
 addText({
   en: {
@@ -193,7 +195,9 @@ export class CallView {
         this.draw();
         return;
       }
-      if (ack?.error !== 'User offline') {
+      // Support: try the next admin unless the call could not go out at all.
+      const next = ack?.error === 'User offline' || (support && SKIPPABLE.has(ack?.error));
+      if (!next) {
         this.client.showNotification(t('call.refused', { error: ack?.error }), 'error');
         return;
       }
@@ -241,7 +245,7 @@ export class CallView {
       kind: call.kind,
       isCaller: call.role === 'caller',
       signal: (data) => this.client.emit('call_signal', { callId: call.id, data }),
-      onRemoteStream: (stream) => this.showRemote(stream),
+      onRemoteStream: (stream) => this.onRemoteStream(stream),
       onVideoSource: () => this.draw(),
       onFailed: () => this.hangUp('failed'),
     });
@@ -261,6 +265,16 @@ export class CallView {
 
   onSignal({ callId, data }) {
     if (this.call?.id === callId) this.call.peer?.receive(data);
+  }
+
+  // A remote video track is muted until its first frames arrive (and when the other
+  // side sends none): the video area shows only while one of the two sides has video.
+  onRemoteStream(stream) {
+    stream.getVideoTracks().forEach((track) => {
+      track.onmute = track.onunmute = () => this.draw();
+    });
+    this.showRemote(stream);
+    this.draw();
   }
 
   showRemote(stream) {
@@ -366,6 +380,8 @@ export class CallView {
       local.dataset.source = String(source);
     }
     local.hidden = !source;
+    const remoteVideo = peer?.remoteStream.getVideoTracks().some((track) => !track.muted);
+    stage.classList.toggle('voice-only', !remoteVideo && !source);
     if (peer) this.showRemote(peer.remoteStream);
     const status = element('p', 'call-status', peer?.pc ? t('call.inCall', { name: call.peerName }) : t('call.connecting'));
     const parts = [status, stage];
