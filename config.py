@@ -140,6 +140,15 @@ class Config:
     REST_RATE_LIMIT = os.environ.get("REST_RATE_LIMIT") or "1200 per minute"
     SOCKET_EVENTS_PER_SECOND = 10
     MAX_SOCKETS_PER_USER = 20
+    # Calls (docs/calls.md): an unanswered call ends after this long.
+    CALL_RING_TIMEOUT_SECONDS = _float("CALL_RING_TIMEOUT_SECONDS", 30)
+    # STUN/TURN for the panel's calls: comma-separated URLs, the coturn static-auth-secret,
+    # and how long the TURN credentials handed out stay good.
+    TURN_URLS = os.environ.get("TURN_URLS", "")
+    TURN_SECRET = os.environ.get("TURN_SECRET", "")
+    # coturn checks the expiry on each refresh of an allocation too, so a call relayed
+    # through TURN lasts at most this long after its credential was handed out.
+    TURN_TTL_SECONDS = _int("TURN_TTL_SECONDS", 86400)
     # Live sockets whose token expired or was revoked are cut this often (0: never).
     TOKEN_SWEEP_SECONDS = _float("TOKEN_SWEEP_SECONDS", 1)
     # A socket that does not read: cut past this many bytes queued for it, or

@@ -87,7 +87,7 @@ def register_extensions(app: Flask) -> None:
         transport,
     )
     from app.rate_limits import init_rate_limits
-    from app.realtime import handlers  # noqa: F401  (registers the socket handlers)
+    from app.realtime import calls, handlers  # noqa: F401  (registers the socket handlers)
     from app.realtime.message_queue import manager_for
     from app.state import init_state
 

@@ -10,6 +10,7 @@ import logging
 
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room, leave_room, rooms
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import DBAPIError
 
@@ -33,7 +34,7 @@ from app.schemas.socket import (
     ResyncRequired,
     Typing,
 )
-from app.services import conversations, events, messages
+from app.services import calls, conversations, events, messages
 from app.services.auth import SESSION_CLAIM, AuthenticationFailed, user_from_access_token
 from app.state import presence, state
 
@@ -138,6 +139,7 @@ def on_disconnect(reason=None):
         broadcast.typing(conversation_id, user_id, False, skip_sid=sid)
     if connection is not None:
         presence().disconnect(connection.user_id, request.sid)
+        calls.socket_gone(shared, request.sid, connection.user_id)
 
 
 def client_event(
@@ -145,13 +147,15 @@ def client_event(
     payload: type[ClientPayload],
     refusals: tuple[str, ...] = (),
     limits: tuple[EventLimit, ...] | None = None,
+    ack: type[BaseModel] = Ack,
 ):
     """Register a client event handler with its payload model (validated before the
     handler runs), the rate limit, and the ack/error replies.
 
     `refusals` are the event's own refusal messages, for the AsyncAPI document.
     `limits` replaces the socket's default 10 events a second for this event
-    (app/realtime/event_limits.py).
+    (app/realtime/event_limits.py). A handler that answers more than `{"ok": true}`
+    declares its `ack` model and returns an instance of it.
     """
 
     if name in lifecycle.LIFECYCLE_EVENTS:
@@ -160,17 +164,17 @@ def client_event(
     def decorator(handler):
         summary, _, description = inspect.cleandoc(handler.__doc__ or "").partition("\n")
         CLIENT_EVENTS[name] = ClientEvent(
-            name, payload, refusals, summary.strip(), description.strip()
+            name, payload, refusals, summary.strip(), description.strip(), ack
         )
 
         @socketio.on(name)
         @functools.wraps(handler)
         def wrapper(*args):
             try:
-                _run_checked(handler, payload, args[0] if args else None, limits)
+                answer = _run_checked(handler, payload, args[0] if args else None, limits)
             except Refused as exc:
                 return _refuse(str(exc))
-            return Ack().model_dump()
+            return (answer or Ack()).model_dump()
 
         return wrapper
 
@@ -188,7 +192,7 @@ def _validated(payload: type[ClientPayload], data) -> ClientPayload:
 
 def _run_checked(
     handler, payload: type[ClientPayload], data, limits: tuple[EventLimit, ...] | None
-) -> None:
+) -> BaseModel | None:
     connection = state().connections.get(request.sid)
     if connection is None:
         raise Refused("Unauthorized")
@@ -197,7 +201,7 @@ def _run_checked(
         raise Refused("Rate limit exceeded")
     data = _validated(payload, data)
     try:
-        handler(connection, data)
+        return handler(connection, data)
     except Forbidden as exc:
         raise Refused("Unauthorized") from exc
     except AppError as exc:

@@ -104,3 +104,7 @@ export function events(after, limit = 1000) {
 export function realtimeStatus() {
   return call('/api/realtime/status');
 }
+
+export function iceServers() {
+  return call('/api/realtime/ice-servers');
+}
