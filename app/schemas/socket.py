@@ -214,7 +214,7 @@ class ClientEvent:
     refusals: tuple[str, ...]
     summary: str
     description: str
-    ack: type[BaseModel] | None = None  # an ack with keys of its own (None: {"ok": true})
+    ack: type[BaseModel] = Ack
 
 
 @dataclass(frozen=True)

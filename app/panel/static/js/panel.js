@@ -6,6 +6,7 @@ import { coalesced } from './coalesce.js';
 import { renderConversationList } from './conversation-list.js';
 import { t } from './i18n.js';
 import { MessageView } from './message-view.js';
+import { attachCalls } from './call-view.js';
 import { createSocketClient, startPage } from './page.js';
 import { ReplyBox } from './reply-box.js';
 
@@ -215,4 +216,8 @@ class AgentPanel {
 }
 
 const user = startPage();
-if (user) new AgentPanel(user, createSocketClient()).start();
+if (user) {
+  const client = createSocketClient();
+  attachCalls(client, user).addSupportButton(document.querySelector('.topbar'), document.querySelector('.topbar .spacer'));
+  new AgentPanel(user, client).start();
+}
