@@ -30,9 +30,11 @@ function localKey(clientMessageId) {
 }
 
 export class MessageView {
-  constructor(list, { onRetry }) {
+  constructor(list, { onRetry, onStaleMedia = () => {} }) {
     this.list = list;
     this.onRetry = onRetry;
+    this.onStaleMedia = onStaleMedia;
+    this.staleMedia = new Set(); // media ids whose link was refreshed once already
     this.items = new Map(); // message id or local key -> { message, el }
   }
 
@@ -165,12 +167,25 @@ export class MessageView {
     el.dataset.type = message.messageType || 'text';
     const parts = [
       quotePart(message.replyTo ? this.items.get(message.replyTo)?.message : null),
-      mediaPart(message),
+      this.watched(mediaPart(message), message.media),
       locationPart(message.location),
       message.messageContent ? element('p', 'message-text', message.messageContent) : null,
       meta,
     ];
     el.replaceChildren(...parts.filter(Boolean));
+  }
+
+  // A file's link carries a credential that expires (an event replayed long after
+  // it was made): when it fails, ask once for the message again over REST.
+  watched(part, media) {
+    if (!part) return null;
+    const target = part.matches('img, audio, video') ? part : part.querySelector('img, audio, video');
+    target?.addEventListener('error', () => {
+      if (this.staleMedia.has(media.id)) return;
+      this.staleMedia.add(media.id);
+      this.onStaleMedia(media.id);
+    });
+    return part;
   }
 
   // The customer reacted to a message (or took the reaction back).

@@ -21,7 +21,11 @@ class AgentPanel {
     this.openId = null;
     this.typers = new Map(); // userId -> fallback timer
     this.marking = new Set(); // message ids with a mark-read in flight
-    this.view = new MessageView($('message-list'), { onRetry: (message) => this.replies.retry(message) });
+    this.view = new MessageView($('message-list'), {
+      onRetry: (message) => this.replies.retry(message),
+      // A file link that expired: the REST answer carries fresh ones.
+      onStaleMedia: coalesced(() => this.openId !== null && this.loadMessages(this.openId), 500),
+    });
     this.replies = new ReplyBox({
       form: $('reply-form'),
       input: $('reply-input'),
