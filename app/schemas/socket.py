@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 
 from app.schemas.common import CamelInput, CamelModel, comparable_text
 from app.schemas.messages import MessageRead, MessageStatus, NewMessage
+from app.schemas.workflow import ConversationUpdated
 
 # Refusals any client event may get, besides its own.
 COMMON_REFUSALS = ("Rate limit exceeded", "Unauthorized", "Service unavailable")
@@ -103,6 +104,10 @@ class MessageStatusEvent(Durable, MessageStatus):
     """A reply's delivery status changed."""
 
 
+class ConversationUpdatedEvent(Durable, ConversationUpdated):
+    """A conversation's status, snooze time, labels or owner changed (also a reopen)."""
+
+
 class UserTyping(CamelModel):
     """Someone started or stopped typing in a conversation."""
 
@@ -160,6 +165,12 @@ SERVER_EVENTS = (
         durable=True,
     ),
     ServerEvent("message_status", MessageStatusEvent, "the owner and the admins", durable=True),
+    ServerEvent(
+        "conversation_updated",
+        ConversationUpdatedEvent,
+        "the owner, the previous owner of a transferred conversation, and the admins",
+        durable=True,
+    ),
     ServerEvent(
         "user_typing",
         UserTyping,
