@@ -253,3 +253,38 @@ def test_report_bad_ranges(api, query):
 
 def test_reports_are_for_admins(api):
     assert api("GET", "/api/reports").status_code == 403
+
+
+# Starting a conversation with a new number
+
+
+def test_start_conversation_queues_the_first_message(app, api, people, socket_for):
+    watcher = socket_for(people["owner"])
+    received(watcher)
+    body = {"customerPhone": "+905550001122", "customerName": "Yeni", "content": "Merhaba"}
+    response = api("POST", "/api/conversations", **body, clientMessageId="first-1")
+    assert response.status_code == 201
+    message = response.get_json()
+    assert (message["direction"], message["status"]) == ("OUTBOUND", "pending")
+    assert db.session.scalar(select(func.count()).select_from(OutboundDelivery)) == 1
+    listed = api("GET", "/api/conversations").get_json()
+    assert [(c["customerPhone"], c["customerName"]) for c in listed] == [("+905550001122", "Yeni")]
+    assert received(watcher)["new_message"][0]["id"] == message["id"]
+    again = api("POST", "/api/conversations", **body, clientMessageId="first-1")
+    assert again.status_code == 200 and again.get_json()["id"] == message["id"]
+    assert db.session.scalar(select(func.count()).select_from(OutboundDelivery)) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"customerPhone": "abc", "content": "x"}, "customerPhone"),
+        ({"customerPhone": "+905550001122", "content": " "}, "content"),
+        ({"content": "x"}, "customerPhone"),
+    ],
+)
+def test_start_conversation_refusals(api, body, field):
+    response = api("POST", "/api/conversations", **body)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["field"] == field
+    assert api("GET", "/api/conversations").get_json() == []

@@ -12,8 +12,8 @@ from app.schemas.rest import (
     MessagesPageQuery,
     Reply,
 )
-from app.schemas.workflow import ConversationPatch, Note
-from app.services import conversations, notes, replies, workflow
+from app.schemas.workflow import ConversationPatch, NewConversation, Note
+from app.services import conversations, new_conversations, notes, replies, workflow
 from app.services.conversations import unread_counts_of
 
 
@@ -104,3 +104,21 @@ def add_note(conversation_id: int, body: Note):
     """Add an internal note (messageType "note"): emitted as `new_message`, never sent."""
     conversation = conversations.get_visible(conversation_id, current_user)
     return notes.create(conversation, current_user, body.content), 201
+
+
+@bp.post("/conversations")
+@jwt_required()
+@operation(
+    body=NewConversation,
+    responses={201: SentMessage, 200: SentMessage},
+    errors=(400, 401),
+    security=BEARER,
+)
+def start_conversation(body: NewConversation):
+    """Write first to a customer: a conversation of the caller's, its first message sent as a reply.
+
+    The message is stored `pending`, handed to n8n and emitted as `new_message`
+    like a reply; the same `clientMessageId` again answers 200 and sends nothing twice.
+    """
+    message, created = new_conversations.start(current_user, body)
+    return message, 201 if created else 200

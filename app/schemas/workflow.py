@@ -148,3 +148,33 @@ class CannedResponse(CamelModel):
 
 class CannedResponsePath(BaseModel):
     canned_id: int = Field(ge=0, description="The canned response (an unknown one: 404)")
+
+
+class NewConversation(CamelInput):
+    """A first message to a customer who has not written yet: a new conversation of the caller."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customerPhone": "+905551112233",
+                    "customerName": "Mehmet Demir",
+                    "content": "Merhaba, siparişiniz hakkında yazıyoruz.",
+                }
+            ]
+        }
+    )
+
+    customer_phone: Annotated[
+        str,
+        Field(
+            pattern=r"^\+?[0-9]{6,20}$",
+            description="The customer's WhatsApp number, digits with an optional +",
+            examples=["+905551112233"],
+        ),
+    ]
+    customer_name: Text(255, strip=True) | None = None
+    content: Text(MAX_REPLY_CHARS, strip=True)
+    client_message_id: Text(64) | None = Field(
+        None, description="Idempotency key: the same one again sends nothing twice"
+    )
