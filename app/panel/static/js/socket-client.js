@@ -10,7 +10,7 @@ import { EventCursor } from './event-cursor.js';
 import * as notifications from './notifications.js';
 import * as session from './session.js';
 
-const DURABLE_EVENTS = ['new_message', 'message_read', 'message_status'];
+const DURABLE_EVENTS = ['new_message', 'message_read', 'message_status', 'conversation_updated'];
 const RECONNECTION = {
   reconnection: true,
   reconnectionDelay: 1000,
