@@ -34,6 +34,16 @@ def rest(server, method: str, path: str, email: str, **body) -> requests.Respons
     )
 
 
+def overlap(a: dict, b: dict) -> bool:
+    """Whether two bounding boxes intersect."""
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
 def item(page, conversation_id: int):
     return page.locator(f'.conversation-item[data-conversation-id="{conversation_id}"]')
 
@@ -60,6 +70,7 @@ def test_search_status_labels_notes_and_canned_responses(server, open_page, n8n,
     result = page.locator(".search-result").first
     expect(result.locator("mark")).to_have_text("İSTANBUL")
     expect(page.locator("#conversation-list")).to_be_hidden()
+    screenshot(page, "workflow-search.png")
     result.click()
     expect(page.locator("#conversation")).to_have_attribute(
         "data-conversation-id", str(conversation)
@@ -94,6 +105,8 @@ def test_search_status_labels_notes_and_canned_responses(server, open_page, n8n,
     # Canned responses: "/" offers them, Enter puts the text in (and sends nothing).
     page.fill("#reply-input", "/karg")
     expect(page.locator(".canned-item")).to_have_count(1)
+    screenshot(page, "workflow-canned.png")
+    expect(page.locator("#canned-menu")).to_be_visible()
     page.press("#reply-input", "Enter")
     expect(page.locator("#reply-input")).to_have_value("Kargo takip numaranız: 123")
     assert len(n8n.requests) == handed_before
@@ -119,11 +132,11 @@ def test_names_presence_typing_title_sound_and_toasts(server, open_page):
     webhook(server, server.owner_id, customer_phone(), "Yeni müşteri")
     expect(owner).to_have_title(re.compile(r"^\(\d+\) WhatsApp Inbox$"))
     owner.wait_for_function("n => (window.soundsPlayed || 0) > n", arg=played)
-    # A toast does not cover the header's buttons.
+    # A toast covers neither the page's header nor the conversation's controls.
     toast = owner.locator(".toast").first
     expect(toast).to_be_visible()
-    toast_box, logout_box = toast.bounding_box(), owner.locator("#logout-button").bounding_box()
-    assert toast_box["y"] >= logout_box["y"] + logout_box["height"]
+    for covered in ("header.topbar", ".conversation-header", "#reply-send"):
+        assert not overlap(toast.bounding_box(), owner.locator(covered).bounding_box()), covered
 
 
 def test_transfer_from_the_panel_in_turkish(server, open_page):
@@ -207,5 +220,6 @@ def test_admin_manages_users_and_reads_reports_in_turkish(server, open_page, scr
         "() => window.Chart && Chart.getChart('chart-volume') && Chart.getChart('chart-times')"
     )
     expect(admin.locator("#report-agents tr[data-user-id]").first).to_be_visible()
+    admin.set_viewport_size({"width": 1280, "height": 1500})
     admin.locator("#users-section").scroll_into_view_if_needed()
     screenshot(admin, "admin-users-reports-tr.png")

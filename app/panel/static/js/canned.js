@@ -17,7 +17,13 @@ export class CannedResponses {
     this.active = 0;
     input.addEventListener('input', () => this.offer());
     input.addEventListener('keydown', (event) => this.onKey(event), { capture: true });
-    input.addEventListener('blur', () => setTimeout(() => this.close(), 150));
+    // Closed when focus moves elsewhere on the page (a click on the menu itself
+    // is handled on mousedown first); kept while the whole window is in the background.
+    input.addEventListener('blur', () =>
+      setTimeout(() => {
+        if (document.hasFocus() && document.activeElement !== input) this.close();
+      }, 150),
+    );
     $('canned-menu').addEventListener('mousedown', (event) => {
       const item = event.target.closest('.canned-item');
       if (!item) return;

@@ -4,7 +4,7 @@
 import * as api from './api.js';
 import { t } from './i18n.js';
 
-const PRESENCE_POLL_MS = 10000;
+const PRESENCE_POLL_MS = 5000;
 
 export class Directory extends EventTarget {
   constructor(user) {

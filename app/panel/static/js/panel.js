@@ -247,6 +247,7 @@ class AgentPanel {
   // or by a local fallback should that never come.
   onUserTyping({ userId, conversationId, isTyping }) {
     if (userId === this.user.id || conversationId !== this.openId) return;
+    if (isTyping && !this.directory.online.has(userId)) this.directory.loadPresence(); // joined since the last poll
     clearTimeout(this.typers.get(userId));
     this.typers.delete(userId);
     if (isTyping) {
