@@ -230,17 +230,23 @@ def bench_search(args) -> dict:
             "load_seconds": round(load_seconds, 1),
         }
         for role in ("admin", "agent"):
-            samples, hits = [], {}
+            samples, hits, slowest = [], {}, {}
             for _ in range(args.rounds):
                 for query in QUERIES:
                     t0 = time.perf_counter()
                     response = client.get(
                         "/api/search", query_string={"q": query, "limit": 20}, headers=tokens[role]
                     )
-                    samples.append(time.perf_counter() - t0)
+                    elapsed = time.perf_counter() - t0
+                    samples.append(elapsed)
                     assert response.status_code == 200, response.get_data(as_text=True)
                     hits[query] = len(response.get_json()["results"])
-            results[role] = {**percentiles(samples), "results_per_query": hits}
+                    slowest[query] = max(slowest.get(query, 0), round(elapsed * 1000, 1))
+            results[role] = {
+                **percentiles(samples),
+                "results_per_query": hits,
+                "slowest_ms_per_query": slowest,
+            }
         return results
     finally:
         cleanup()
