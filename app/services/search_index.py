@@ -60,21 +60,45 @@ def _sqlite(connection, words, owner_id, limit) -> list[int]:
     return [seq for (seq,) in rows]
 
 
-def _postgres(connection, words, owner_id, limit) -> list[int]:
-    """The matches through the GIN index, then the newest of them.
+# How many of the newest messages PostgreSQL searches first, row by row.
+RECENT_WINDOW = 5000
 
-    Materialized on purpose: left to itself, the planner may walk the primary key
-    backwards and run to_tsvector() on every row until `limit` match, which for
-    a rare or absent word means parsing the whole table (seconds at a million
-    messages); the index's bitmap costs what the matches cost.
+
+def _postgres(connection, words, owner_id, limit) -> list[int]:
+    """The newest matches: among the latest messages first, else through the GIN index.
+
+    A common word is found among the newest few thousand messages, checked row by
+    row at once. Anything rarer is collected through the GIN index (materialized
+    on purpose: left to itself, the planner may walk the primary key backwards and
+    run to_tsvector() on every row until `limit` match, which for a rare or absent
+    word means parsing the whole table, seconds at a million messages), and the
+    newest of the matches taken; that costs what the matches cost.
     """
-    query = " & ".join(f"{word}:*" for word in words)
-    owner = "AND user_id = :owner" if owner_id is not None else ""
-    statement = text(
-        "WITH hits AS MATERIALIZED (SELECT seq FROM messages "
-        "WHERE to_tsvector('simple', coalesce(search_text, '')) "
-        f"@@ to_tsquery('simple', :query) {owner}) "
+    params = {"query": " & ".join(f"{word}:*" for word in words), "owner": owner_id}
+    params.update(limit=limit, window=RECENT_WINDOW)
+    found = [seq for (seq,) in connection.execute(_recent(owner_id is not None), params)]
+    if len(found) >= limit:
+        return found
+    return [seq for (seq,) in connection.execute(_indexed(owner_id is not None), params)]
+
+
+_MATCHES = "to_tsvector('simple', coalesce(search_text, '')) @@ to_tsquery('simple', :query)"
+
+
+@cache
+def _recent(by_owner: bool):
+    owner = "WHERE user_id = :owner" if by_owner else ""
+    return text(
+        f"SELECT seq FROM (SELECT seq, search_text FROM messages {owner} "
+        f"ORDER BY seq DESC LIMIT :window) AS recent WHERE {_MATCHES} "
+        "ORDER BY seq DESC LIMIT :limit"
+    )
+
+
+@cache
+def _indexed(by_owner: bool):
+    owner = "AND user_id = :owner" if by_owner else ""
+    return text(
+        f"WITH hits AS MATERIALIZED (SELECT seq FROM messages WHERE {_MATCHES} {owner}) "
         "SELECT seq FROM hits ORDER BY seq DESC LIMIT :limit"
     )
-    rows = connection.execute(statement, {"query": query, "owner": owner_id, "limit": limit})
-    return [seq for (seq,) in rows]
