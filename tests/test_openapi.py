@@ -211,6 +211,16 @@ def api_schema(seeded):
                         }
                     },
                 },
+                {
+                    # snoozedUntil must lie in the future, and goes with status "snoozed":
+                    # a time relative to now is not a JSON Schema rule, so a 400 naming it is
+                    # an answer to a well-formed body too.
+                    "include-path": "/api/conversations/{conversation_id}",
+                    "include-method": "PATCH",
+                    "checks": {
+                        "positive_data_acceptance": {"expected-statuses": [*CURSOR_STATUSES, "409"]}
+                    },
+                },
             ],
         }
     )
