@@ -19,8 +19,8 @@ from app.schemas.messages import (
     NewMessage,
     SentMessage,
 )
-from app.transport.attachments import UPLOAD_CHUNK_BYTES
 from app.schemas.workflow import ConversationUpdated
+from app.transport.attachments import UPLOAD_CHUNK_BYTES
 
 # Refusals any client event may get, besides its own.
 COMMON_REFUSALS = ("Rate limit exceeded", "Unauthorized", "Service unavailable")
