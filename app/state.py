@@ -15,6 +15,7 @@ from app.realtime.presence import LocalPresence, RedisPresence
 from app.realtime.shared_typing import SharedTypingTracker
 from app.realtime.typing_tracker import TypingTracker
 from app.redis_support import command_client
+from app.signature_ledger import MemoryLedger, RedisLedger
 
 
 class SharedState:
@@ -28,10 +29,12 @@ class SharedState:
         if self.redis is None:
             self.typing = TypingTracker(typing_timeout)
             self.presence = LocalPresence()
+            self.webhook_signatures = MemoryLedger()
             self.calls = LocalCallStore()
         else:
             self.typing = SharedTypingTracker(typing_timeout, self.redis)
             self.presence = RedisPresence(self.redis, config["PRESENCE_TTL_SECONDS"])
+            self.webhook_signatures = RedisLedger(self.redis)
             self.calls = RedisCallStore(self.redis)
 
 
