@@ -113,7 +113,7 @@ class AdminView {
     const status = element('td');
     status.append(this.presence(agent.id));
     const call = element('td');
-    if (agent.id !== this.user.id) call.append(this.calls.callButtons(agent.id, this.agentName(agent.id)));
+    if (agent.id !== this.user.id) call.append(this.calls.callButtons(agent.id, this.agentName(agent.id), this.online.has(agent.id)));
     row.append(element('td', null, this.agentName(agent.id)), status, element('td', 'num', agent.conversations), element('td', 'num', agent.unread), call);
     return row;
   }
