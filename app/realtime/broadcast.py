@@ -63,3 +63,13 @@ def typing(conversation_id: int, user_id: int, is_typing: bool, skip_sid: str | 
     ).model_dump()
     labelled(EVENTS_EMITTED, "user_typing").inc()
     socketio.emit("user_typing", payload, to=conversation_room(conversation_id), skip_sid=skip_sid)
+
+
+def empty_conversation_room(conversation_id: int) -> None:
+    """Take every socket, on every process, out of a conversation's room.
+
+    After a transfer the previous owner must stop getting the conversation's
+    typing and read events; who else was in the room joins again (the panel does
+    on `conversation_updated`), and is checked again as it does.
+    """
+    socketio.close_room(conversation_room(conversation_id))
