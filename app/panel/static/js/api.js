@@ -33,9 +33,11 @@ async function request(path, { method = 'GET', body, token } = {}) {
 // A refused refresh token ends the session.
 export function refreshAccessToken() {
   if (!refreshing) {
-    refreshing = request('/api/auth/refresh', { method: 'POST', token: session.refreshToken() })
+    const asked = session.refreshToken();
+    refreshing = request('/api/auth/refresh', { method: 'POST', token: asked })
       .then(({ accessToken }) => {
-        session.saveAccessToken(accessToken);
+        // A logout while this was under way cleared the session: keep it cleared.
+        if (session.refreshToken() === asked) session.saveAccessToken(accessToken);
         return accessToken;
       })
       .catch((error) => {
