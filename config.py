@@ -28,12 +28,36 @@ def _instance_secret(name: str) -> str:
     Production sets the variable instead; this only spares a developer from
     inventing secrets for the embedded default.
     """
-    INSTANCE_DIR.mkdir(exist_ok=True)
-    path = INSTANCE_DIR / name
+    return instance_secret(name)
+
+
+def instance_secret(name: str, nbytes: int = 48) -> str:
+    """The secret kept in instance/<name>, generated (owner-only) the first time.
+
+    scripts/run.sh takes the n8n webhook secret from here too.
+    """
+    path = make_private_dir(INSTANCE_DIR) / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        write_private(path, secrets.token_urlsafe(nbytes))
+    path.chmod(0o600)
     return path.read_text().strip()
+
+
+def make_private_dir(path) -> Path:
+    """The folder `path`, created or narrowed to its owner only (0700): instance/
+    holds the secrets, the demo passwords and the SQLite database."""
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def write_private(path, text: str) -> None:
+    """Write `text` to a file only its owner may read (0600), from its first byte on."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # an existing file keeps its mode otherwise
+        handle.write(text)
 
 
 def database_url(raw: str | None) -> str:
@@ -86,6 +110,16 @@ class Config:
 
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=_float("JWT_ACCESS_TOKEN_MINUTES", 15))
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_float("JWT_REFRESH_TOKEN_DAYS", 30))
+    # The panel keeps its refresh token in an HttpOnly cookie that only the refresh
+    # path gets, out of reach of page scripts; a refresh with it must also send the
+    # csrf_refresh_token cookie's value in X-CSRF-TOKEN (double submit, in
+    # flask-jwt-extended). API clients keep sending the refresh token as a Bearer.
+    JWT_TOKEN_LOCATION = ["headers"]  # the refresh endpoint alone also reads the cookie
+    JWT_REFRESH_COOKIE_PATH = "/api/auth/refresh"
+    JWT_COOKIE_SAMESITE = "Strict"
+    # "0" for a panel served over plain http other than localhost (browsers drop a
+    # Secure cookie there, and the panel would have to log in again every 15 minutes).
+    JWT_COOKIE_SECURE = os.environ.get("REFRESH_COOKIE_SECURE", "1") != "0"
     MAX_CONTENT_LENGTH = 64 * 1024
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
@@ -98,12 +132,23 @@ class Config:
     # a publish that far behind its commit is not one the message queue delivered late
     # but one it failed (docs/deploy.md, "The replay margin").
     EVENT_REPLAY_MARGIN_SECONDS = _float("EVENT_REPLAY_MARGIN_SECONDS", 2)
+    # `flask events prune` without --older-than: how long events stay replayable.
+    EVENT_RETENTION_DAYS = _float("EVENT_RETENTION_DAYS", 30)
     LOGIN_FAILURES_PER_ACCOUNT = 10
     LOGIN_FAILURES_PER_ADDRESS = 50
     # Requests with a bearer token, per user (limits' notation, e.g. "20/second;600/minute").
     REST_RATE_LIMIT = os.environ.get("REST_RATE_LIMIT") or "1200 per minute"
     SOCKET_EVENTS_PER_SECOND = 10
     MAX_SOCKETS_PER_USER = 20
+    # Calls (docs/calls.md): an unanswered call ends after this long.
+    CALL_RING_TIMEOUT_SECONDS = _float("CALL_RING_TIMEOUT_SECONDS", 30)
+    # STUN/TURN for the panel's calls: comma-separated URLs, the coturn static-auth-secret,
+    # and how long the TURN credentials handed out stay good.
+    TURN_URLS = os.environ.get("TURN_URLS", "")
+    TURN_SECRET = os.environ.get("TURN_SECRET", "")
+    # coturn checks the expiry on each refresh of an allocation too, so a call relayed
+    # through TURN lasts at most this long after its credential was handed out.
+    TURN_TTL_SECONDS = _int("TURN_TTL_SECONDS", 86400)
     # Live sockets whose token expired or was revoked are cut this often (0: never).
     TOKEN_SWEEP_SECONDS = _float("TOKEN_SWEEP_SECONDS", 1)
     # Snoozed conversations whose time has come are reopened this often (0: never).
@@ -119,6 +164,26 @@ class Config:
     HEADER_TIMEOUT_SECONDS = _float("HEADER_TIMEOUT_SECONDS", 10)
     # Worker connections that websockets and requests still sending headers never take.
     HTTP_RESERVE_CONNECTIONS = _int("HTTP_RESERVE_CONNECTIONS", 100)
+    # Media (docs/media.md): S3-compatible storage when MEDIA_S3_BUCKET is set,
+    # otherwise files under instance/media (MEDIA_ROOT).
+    MEDIA_ROOT = os.environ.get("MEDIA_ROOT") or str(INSTANCE_DIR / "media")
+    MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+    MEDIA_S3_ENDPOINT_URL = os.environ.get("MEDIA_S3_ENDPOINT_URL") or None
+    MEDIA_S3_REGION = os.environ.get("MEDIA_S3_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    MEDIA_S3_PREFIX = os.environ.get("MEDIA_S3_PREFIX", "media/")
+    # How long the credential inside media.url lives (n8n fetches outgoing files with it).
+    MEDIA_URL_SECONDS = _int("MEDIA_URL_SECONDS", 3600)
+    # Where n8n reaches this server: the base of an outgoing file's media_url.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL") or f"http://127.0.0.1:{_int('PORT', 5000)}"
+    # Media downloads from the webhook: "1" lets them reach private and loopback addresses.
+    MEDIA_FETCH_ALLOW_PRIVATE = os.environ.get("MEDIA_FETCH_ALLOW_PRIVATE") == "1"
+    MEDIA_FETCH_TIMEOUT_SECONDS = _float("MEDIA_FETCH_TIMEOUT_SECONDS", 20)
+    # An agent's upload not finished within this is deleted.
+    MEDIA_UPLOAD_TTL_SECONDS = _int("MEDIA_UPLOAD_TTL_SECONDS", 3600)
+    # Where uploads in progress are kept (local to the process's host).
+    MEDIA_UPLOAD_DIR = os.environ.get("MEDIA_UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
+    # How often the housekeeping loop looks for such uploads (0: never).
+    MEDIA_UPLOAD_SWEEP_SECONDS = _float("MEDIA_UPLOAD_SWEEP_SECONDS", 60)
 
 
 class TestingConfig(Config):
@@ -134,6 +199,7 @@ class TestingConfig(Config):
     # The in-memory database has one connection; a sweeping thread would share
     # it with the test. Tests call token_sweep.sweep() themselves.
     TOKEN_SWEEP_SECONDS = 0
+    MEDIA_UPLOAD_SWEEP_SECONDS = 0
     SNOOZE_SWEEP_SECONDS = 0
 
 

@@ -7,6 +7,8 @@ socket in several of them (an admin who owns the conversation) receives it once.
 import logging
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel
+
 from app.extensions import socketio
 from app.metrics import EVENTS_EMITTED, labelled
 from app.models import Event
@@ -73,3 +75,16 @@ def empty_conversation_room(conversation_id: int) -> None:
     on `conversation_updated`), and is checked again as it does.
     """
     socketio.close_room(conversation_room(conversation_id))
+
+
+def call_event(name: str, payload: BaseModel, to: list[str], skip_sid: str | None = None) -> None:
+    """Emit a call's signalling event to sockets or rooms, through the message queue:
+    the other party may be connected to another process."""
+    labelled(EVENTS_EMITTED, name).inc()
+    socketio.emit(name, payload.model_dump(), to=to, skip_sid=skip_sid)
+
+
+def upload_progress(user_id: int, payload) -> None:
+    """Tell every socket of an uploader how far its upload got (ephemeral: no eventId)."""
+    labelled(EVENTS_EMITTED, "upload_progress").inc()
+    socketio.emit("upload_progress", payload.model_dump(), to=user_room(user_id))

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "workflow_team"
-down_revision = "2d64ef8071ec"
+down_revision = "media_rich"
 branch_labels = None
 depends_on = None
 

@@ -12,9 +12,10 @@ export class ApiError extends Error {
 
 let refreshing = null;
 
-async function request(path, { method = 'GET', body, token } = {}) {
+async function request(path, { method = 'GET', body, token, csrf } = {}) {
   const headers = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (csrf) headers['X-CSRF-TOKEN'] = csrf;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch(path, {
     method,
@@ -29,15 +30,14 @@ async function request(path, { method = 'GET', body, token } = {}) {
   return data;
 }
 
-// A new access token from the refresh token; concurrent callers share one request.
+// A new access token from the refresh cookie; concurrent callers share one request.
 // A refused refresh token ends the session.
 export function refreshAccessToken() {
   if (!refreshing) {
-    const asked = session.refreshToken();
-    refreshing = request('/api/auth/refresh', { method: 'POST', token: asked })
+    refreshing = request('/api/auth/refresh', { method: 'POST', csrf: session.refreshCsrfToken() })
       .then(({ accessToken }) => {
         // A logout while this was under way cleared the session: keep it cleared.
-        if (session.refreshToken() === asked) session.saveAccessToken(accessToken);
+        if (session.currentUser()) session.saveAccessToken(accessToken);
         return accessToken;
       })
       .catch((error) => {
@@ -65,7 +65,10 @@ export async function call(path, options = {}) {
 }
 
 export function login(email, password) {
-  return request('/api/auth/login', { method: 'POST', body: { email, password } });
+  return request('/api/auth/login', {
+    method: 'POST',
+    body: { email, password, refreshCookie: true },
+  });
 }
 
 export function logout() {
@@ -101,6 +104,10 @@ export function events(after, limit = 1000) {
 
 export function realtimeStatus() {
   return call('/api/realtime/status');
+}
+
+export function iceServers() {
+  return call('/api/realtime/ice-servers');
 }
 
 // --- team workflow -----------------------------------------------------------

@@ -33,6 +33,27 @@ const TEXT = {
     'reply.send': 'Send',
     'reply.retry': 'Retry',
     'reply.failed': 'Not delivered',
+    'media.image': 'Photo',
+    'media.audio': 'Audio',
+    'media.voice': 'Voice message',
+    'media.video': 'Video',
+    'media.document': 'Document',
+    'media.sticker': 'Sticker',
+    'media.location': 'Location',
+    'media.contacts': 'Contact',
+    'media.interactive': 'Interactive message',
+    'media.button': 'Button reply',
+    'media.unsupported': 'Unsupported message',
+    'media.text': 'Message',
+    'media.download': 'Download',
+    'media.reactions': 'Customer reaction',
+    'attach.button': 'Attach a file',
+    'attach.drop': 'Drop the file to send it',
+    'attach.cancel': 'Cancel',
+    'attach.uploading': 'Uploading {name}',
+    'attach.resuming': 'Resuming {name}',
+    'attach.failed': 'The file could not be sent: {reason}',
+    'attach.tooLarge': 'The file is too large.',
     'status.pending': 'Sending',
     'status.sent': 'Sent',
     'status.delivered': 'Delivered',
@@ -144,6 +165,27 @@ const TEXT = {
     'reply.send': 'Gönder',
     'reply.retry': 'Tekrar dene',
     'reply.failed': 'İletilemedi',
+    'media.image': 'Fotoğraf',
+    'media.audio': 'Ses',
+    'media.voice': 'Sesli mesaj',
+    'media.video': 'Video',
+    'media.document': 'Belge',
+    'media.sticker': 'Çıkartma',
+    'media.location': 'Konum',
+    'media.contacts': 'Kişi',
+    'media.interactive': 'Etkileşimli mesaj',
+    'media.button': 'Düğme yanıtı',
+    'media.unsupported': 'Desteklenmeyen mesaj',
+    'media.text': 'Mesaj',
+    'media.download': 'İndir',
+    'media.reactions': 'Müşterinin tepkisi',
+    'attach.button': 'Dosya ekle',
+    'attach.drop': 'Göndermek için dosyayı bırakın',
+    'attach.cancel': 'İptal',
+    'attach.uploading': '{name} yükleniyor',
+    'attach.resuming': '{name} yüklemesi sürüyor',
+    'attach.failed': 'Dosya gönderilemedi: {reason}',
+    'attach.tooLarge': 'Dosya çok büyük.',
     'status.pending': 'Gönderiliyor',
     'status.sent': 'Gönderildi',
     'status.delivered': 'İletildi',
@@ -228,6 +270,11 @@ const TEXT = {
   },
 };
 
+// Strings a self-contained module keeps beside its code (e.g. call-view.js): {en: {...}, tr: {...}}.
+export function addText(texts) {
+  LANGUAGES.forEach((lang) => Object.assign(TEXT[lang], texts[lang] || {}));
+}
+
 function browserLanguage() {
   const preferred = navigator.languages?.length ? navigator.languages : [navigator.language];
   for (const tag of preferred) {
@@ -262,6 +309,7 @@ export function translatePage(root = document) {
   });
   root.querySelectorAll('[data-i18n-title]').forEach((el) => {
     el.title = t(el.dataset.i18nTitle);
+    el.setAttribute('aria-label', el.title);
   });
 }
 

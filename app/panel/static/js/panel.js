@@ -1,6 +1,7 @@
 // The agent panel: conversation list, the open conversation, replies, typing.
 
 import * as api from './api.js';
+import { Attachments } from './attachments.js';
 import { CannedResponses } from './canned.js';
 import { coalesced } from './coalesce.js';
 import { ConversationActions } from './conversation-actions.js';
@@ -10,6 +11,7 @@ import { element } from './dom.js';
 import { t } from './i18n.js';
 import { ListFilters, SearchBox } from './list-filters.js';
 import { MessageView } from './message-view.js';
+import { attachCalls } from './call-view.js';
 import { NewConversationForm } from './new-conversation.js';
 import { playSound, setUpSoundToggle, showUnreadInTitle } from './notifications.js';
 import { createSocketClient, startPage } from './page.js';
@@ -34,6 +36,22 @@ class AgentPanel {
       view: this.view,
       conversationId: () => this.openId,
       noteMode: $('note-mode'),
+    });
+    this.attachments = new Attachments({
+      button: $('attach-button'),
+      input: $('attach-input'),
+      dropZone: $('conversation'),
+      pasteTarget: $('reply-input'),
+      progress: {
+        box: $('upload-progress'),
+        label: $('upload-label'),
+        bar: $('upload-bar'),
+        cancel: $('upload-cancel'),
+      },
+      client,
+      view: this.view,
+      conversationId: () => this.openId,
+      onError: (text) => this.client.showNotification(text, 'error'),
     });
     this.directory = new Directory(user);
     this.canned = new CannedResponses({ user, input: $('reply-input') });
@@ -62,6 +80,9 @@ class AgentPanel {
     client.on('new_message', (message) => this.onNewMessage(message));
     client.on('message_read', ({ messageId }) => this.onMessageRead(messageId));
     client.on('message_status', (event) => this.onMessageStatus(event));
+    client.on('message_reaction', ({ messageId, conversationId, reactions }) => {
+      if (conversationId === this.openId) this.view.setReactions(messageId, reactions);
+    });
     client.on('conversation_updated', (event) => this.onConversationUpdated(event));
     client.on('user_typing', (event) => this.onUserTyping(event));
     client.on('resync_required', () => this.reloadAll());
@@ -276,4 +297,8 @@ class AgentPanel {
 }
 
 const user = startPage();
-if (user) new AgentPanel(user, createSocketClient()).start();
+if (user) {
+  const client = createSocketClient();
+  attachCalls(client, user).addSupportButton(document.querySelector('.topbar'), document.querySelector('.topbar .spacer'));
+  new AgentPanel(user, client).start();
+}
