@@ -36,7 +36,8 @@ export function refreshAccessToken() {
   if (!refreshing) {
     refreshing = request('/api/auth/refresh', { method: 'POST', csrf: session.refreshCsrfToken() })
       .then(({ accessToken }) => {
-        session.saveAccessToken(accessToken);
+        // A logout while this was under way cleared the session: keep it cleared.
+        if (session.currentUser()) session.saveAccessToken(accessToken);
         return accessToken;
       })
       .catch((error) => {

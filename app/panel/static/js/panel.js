@@ -152,12 +152,16 @@ class AgentPanel {
   }
 
   // A conversation's status, labels or owner changed (here or elsewhere).
-  onConversationUpdated({ conversationId, id, userId, status, snoozedUntil, labels }) {
+  onConversationUpdated({ conversationId, id, userId, previousUserId, status, snoozedUntil, labels }) {
     const key = conversationId ?? id;
     const conversation = this.conversations.find((c) => c.id === key);
     if (conversation) Object.assign(conversation, { userId, status, snoozedUntil, labels });
     const mine = userId === this.user.id || this.user.role === 'ADMIN';
     if (!mine && key === this.openId) this.close();
+    // A transfer empties the conversation's room on the server: join it again.
+    else if (key === this.openId && previousUserId !== undefined && previousUserId !== userId) {
+      this.client.joinConversation(key);
+    }
     this.refreshList();
     this.drawList();
   }
