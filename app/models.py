@@ -101,6 +101,10 @@ class Message(db.Model):
     status: Mapped[str | None] = mapped_column(String(16), default=None)
     status_at: Mapped[datetime | None] = mapped_column(default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # WhatsApp's code for a failed reply (e.g. 131047), from a Cloud API status.
+    error_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    # A template reply: {"name", "language", "components"?} as JSON (WhatsApp's template object).
+    template: Mapped[str | None] = mapped_column(Text, default=None)
 
     conversation: Mapped[Conversation] = relationship(lazy="joined")
 
@@ -147,6 +151,22 @@ class Event(db.Model):
     def data(self) -> dict:
         """The payload as clients receive it, eventId included."""
         return {**json.loads(self.payload), "eventId": self.id}
+
+
+class WhatsappNumber(db.Model):
+    """A business number of the WhatsApp Cloud API and the user who owns its conversations."""
+
+    __tablename__ = "whatsapp_numbers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Meta's id of the number (metadata.phone_number_id), not the number itself.
+    phone_number_id: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", name="fk_whatsapp_numbers_user"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")
 
 
 class RevokedToken(db.Model):

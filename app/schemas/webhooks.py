@@ -14,6 +14,7 @@ from pydantic import (
 
 from app.schemas.common import (
     CamelModel,
+    PhoneInput,
     Text,
     TimestampInput,
     UserIdInput,
@@ -104,7 +105,7 @@ class IncomingMessage(BaseModel):
 
     user_id: UserIdInput
     customer_name: Text(255, strip=True)
-    customer_phone: Text(64, strip=True)
+    customer_phone: PhoneInput
     message_content: Text(MAX_CONTENT_CHARS)
     message_type: MessageType = "text"
     direction: Direction = "INBOUND"

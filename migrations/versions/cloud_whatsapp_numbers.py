@@ -1,0 +1,159 @@
+"""cloud: WhatsApp numbers, error codes and templates of replies; phone numbers in E.164
+
+Customer phones written in different spellings (`+90 555 111 00 00`,
+`905551110000`) were different conversations; they become one, the oldest,
+with every message, queue row and logged event of the others moved into it.
+
+Revision ID: cloud_numbers
+Revises: 2d64ef8071ec
+Create Date: 2026-12-07 19:30:00
+
+"""
+import json
+from collections import defaultdict
+
+from alembic import op
+import sqlalchemy as sa
+
+from app import phones
+
+
+# revision identifiers, used by Alembic.
+revision = 'cloud_numbers'
+down_revision = '2d64ef8071ec'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('whatsapp_numbers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('phone_number_id', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name='fk_whatsapp_numbers_user'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('phone_number_id')
+    )
+    with op.batch_alter_table('whatsapp_numbers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_whatsapp_numbers_user_id'), ['user_id'], unique=False)
+
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('error_code', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('template', sa.Text(), nullable=True))
+
+    merge_duplicate_phones(op.get_bind())
+
+
+def downgrade():
+    # The merge of conversations is not undone: the E.164 phones stay.
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.drop_column('template')
+        batch_op.drop_column('error_code')
+
+    with op.batch_alter_table('whatsapp_numbers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_whatsapp_numbers_user_id'))
+
+    op.drop_table('whatsapp_numbers')
+
+
+def _normalised(phone):
+    try:
+        return phones.normalise(phone)
+    except ValueError:
+        return phone  # not a number at all: left as stored
+
+
+def _referencing_columns(connection):
+    """(table, column) of every foreign key to conversations.id, in whatever lanes added."""
+    inspector = sa.inspect(connection)
+    found = [('events', 'conversation_id')]  # the event log keeps it without a foreign key
+    for table in inspector.get_table_names():
+        for key in inspector.get_foreign_keys(table):
+            if key['referred_table'] == 'conversations' and key['referred_columns'] == ['id']:
+                found.append((table, key['constrained_columns'][0]))
+    return found
+
+
+def merge_duplicate_phones(connection):
+    """Merge each owner's conversations whose phones are one number, and store E.164."""
+    rows = connection.execute(
+        sa.text('SELECT id, user_id, customer_phone FROM conversations ORDER BY id')
+    ).all()
+    groups = defaultdict(list)
+    for conversation_id, user_id, phone in rows:
+        groups[(user_id, _normalised(phone))].append((conversation_id, phone))
+    references = _referencing_columns(connection)
+    for (_user_id, phone), members in groups.items():
+        survivor, duplicates = members[0][0], [m[0] for m in members[1:]]
+        if duplicates:
+            _merge_into(connection, survivor, duplicates, references)
+        if members[0][1] != phone:
+            connection.execute(
+                sa.text('UPDATE conversations SET customer_phone = :phone WHERE id = :id'),
+                {'phone': phone, 'id': survivor},
+            )
+
+
+def _merge_into(connection, survivor, duplicates, references):
+    """Move everything of the duplicates into the survivor, then delete them."""
+    params = {'survivor': survivor, 'duplicates': duplicates}
+    expanding = sa.bindparam('duplicates', expanding=True)
+    # A reply's clientMessageId is unique per conversation: a clash keeps the survivor's.
+    connection.execute(
+        sa.text(
+            'UPDATE messages SET client_message_id = NULL WHERE conversation_id IN :duplicates'
+            ' AND client_message_id IN (SELECT client_message_id FROM messages'
+            ' WHERE conversation_id = :survivor AND client_message_id IS NOT NULL)'
+        ).bindparams(expanding),
+        params,
+    )
+    _rewrite_logged_payloads(connection, survivor, duplicates)
+    for table, column in references:
+        connection.execute(
+            sa.text(
+                f'UPDATE {table} SET {column} = :survivor WHERE {column} IN :duplicates'
+            ).bindparams(expanding),
+            params,
+        )
+    connection.execute(
+        sa.text('DELETE FROM conversations WHERE id IN :duplicates').bindparams(expanding), params
+    )
+    _refresh_preview(connection, survivor)
+
+
+def _rewrite_logged_payloads(connection, survivor, duplicates):
+    """Logged events name the survivor too, so a replay shows one conversation."""
+    logged = connection.execute(
+        sa.text('SELECT id, payload FROM events WHERE conversation_id IN :duplicates').bindparams(
+            sa.bindparam('duplicates', expanding=True)
+        ),
+        {'duplicates': duplicates},
+    ).all()
+    for event_id, payload in logged:
+        data = json.loads(payload)
+        if 'conversationId' in data:
+            data['conversationId'] = survivor
+        connection.execute(
+            sa.text('UPDATE events SET payload = :payload WHERE id = :id'),
+            {'payload': json.dumps(data, ensure_ascii=False), 'id': event_id},
+        )
+
+
+def _refresh_preview(connection, conversation_id):
+    """The preview is the newest message by WhatsApp time, as the write path keeps it."""
+    newest = connection.execute(
+        sa.text(
+            'SELECT content, timestamp FROM messages WHERE conversation_id = :id'
+            ' ORDER BY timestamp DESC, seq DESC LIMIT 1'
+        ),
+        {'id': conversation_id},
+    ).first()
+    if newest is not None:
+        connection.execute(
+            sa.text(
+                'UPDATE conversations SET last_message = :content, last_message_at = :at'
+                ' WHERE id = :id'
+            ),
+            {'content': newest[0][:200], 'at': newest[1], 'id': conversation_id},
+        )
