@@ -72,9 +72,7 @@ def migrated_to_round_one(tmp_path):
         if os.environ.get("TEST_DATABASE") == "postgres"
         else None
     )
-    uri = (
-        "postgresql+psycopg://" + url.split("://", 1)[1] if url else f"sqlite:///{tmp_path}/m.db"
-    )
+    uri = "postgresql+psycopg://" + url.split("://", 1)[1] if url else f"sqlite:///{tmp_path}/m.db"
     app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": uri})
     with app.app_context():
         flask_migrate.upgrade(revision="2d64ef8071ec")
@@ -96,7 +94,11 @@ def _insert_old_rows(connection):
         ),
         {"now": now},
     )
-    conversations = [(1, "905551110000", now), (2, "+90 555 111 00 00", later), (3, "+15550001", now)]
+    conversations = [
+        (1, "905551110000", now),
+        (2, "+90 555 111 00 00", later),
+        (3, "+15550001", now),
+    ]
     for conversation_id, phone, at in conversations:
         connection.execute(
             text(
@@ -112,8 +114,12 @@ def _insert_old_rows(connection):
                 " content, timestamp, is_read, created_at, client_message_id)"
                 " VALUES (:mid, :id, 1, 'INBOUND', 'text', :content, :at, false, :at, 'same')"
             ),
-            {"mid": f"msg_{conversation_id}", "id": conversation_id,
-             "content": f"text {conversation_id}", "at": at},
+            {
+                "mid": f"msg_{conversation_id}",
+                "id": conversation_id,
+                "content": f"text {conversation_id}",
+                "at": at,
+            },
         )
         payload = json.dumps({"id": f"msg_{conversation_id}", "conversationId": conversation_id})
         connection.execute(
@@ -130,14 +136,17 @@ def test_migration_merges_conversations_of_one_number(migrated_to_round_one):
         _insert_old_rows(connection)
     flask_migrate.upgrade()
     conversations = db.session.execute(
-        select(Conversation.id, Conversation.customer_phone, Conversation.last_message)
-        .order_by(Conversation.id)
+        select(Conversation.id, Conversation.customer_phone, Conversation.last_message).order_by(
+            Conversation.id
+        )
     ).all()
     assert conversations == [(1, "+905551110000", "text 2"), (3, "+15550001", "text 3")]
     moved = dict(db.session.execute(select(Message.id, Message.conversation_id)).all())
     assert moved == {"msg_1": 1, "msg_2": 1, "msg_3": 3}
     # The moved reply's clientMessageId clashed with the survivor's: the survivor keeps it.
     assert db.session.scalar(select(Message.client_message_id).where(Message.id == "msg_2")) is None
-    logged = {e.data["id"]: (e.conversation_id, e.data["conversationId"])
-              for e in db.session.scalars(select(Event))}
+    logged = {
+        e.data["id"]: (e.conversation_id, e.data["conversationId"])
+        for e in db.session.scalars(select(Event))
+    }
     assert logged == {"msg_1": (1, 1), "msg_2": (1, 1), "msg_3": (3, 3)}

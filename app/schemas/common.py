@@ -188,6 +188,7 @@ def _phone(value: Any) -> str:
 
 
 PHONE_MAX_CHARS = 64
+_SPACES = f"[{PYTHON_WHITESPACE}]*"
 PhoneInput = Annotated[
     str,
     PlainValidator(_phone),
@@ -195,7 +196,7 @@ PhoneInput = Annotated[
         {
             "type": "string",
             "maxLength": PHONE_MAX_CHARS,
-            "pattern": f"^[{PYTHON_WHITESPACE}]*{phones.PHONE_SHAPE.pattern}[{PYTHON_WHITESPACE}]*$",
+            "pattern": f"^{_SPACES}{phones.PHONE_SHAPE.pattern}{_SPACES}$",
             "description": "With its country code; stored in E.164 (`905551110000` and"
             " `+90 555 111 00 00` are `+905551110000`)",
             "examples": ["+905551112233"],

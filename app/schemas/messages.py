@@ -53,12 +53,21 @@ class SentMessage(NewMessage):
     error: str | None = Field(
         None, description="Why a failed reply failed (failed only)", exclude_if=lambda v: v is None
     )
+    error_code: int | None = Field(
+        None,
+        description="WhatsApp's error code of a failed reply (e.g. 131047), when it gave one",
+        exclude_if=lambda v: v is None,
+    )
 
     @classmethod
     def of(cls, message, **extra):
         failed = message.status == "failed"
         return super().of(
-            message, status=message.status, error=message.error if failed else None, **extra
+            message,
+            status=message.status,
+            error=message.error if failed else None,
+            error_code=message.error_code if failed else None,
+            **extra,
         )
 
 
@@ -92,6 +101,9 @@ class MessageStatus(CamelModel):
     error: str | None = Field(
         None, description="Why it failed (failed only)", exclude_if=lambda v: v is None
     )
+    error_code: int | None = Field(
+        None, description="WhatsApp's error code (failed only)", exclude_if=lambda v: v is None
+    )
 
     @classmethod
     def of(cls, message) -> "MessageStatus":
@@ -102,4 +114,5 @@ class MessageStatus(CamelModel):
             status=message.status,
             at=message.status_at,
             error=message.error if failed else None,
+            error_code=message.error_code if failed else None,
         )

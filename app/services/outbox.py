@@ -200,7 +200,7 @@ def retry(message_id: str) -> Message:
     requeued = db.session.execute(
         update(Message)
         .where(Message.seq == message.seq, Message.status == "failed")
-        .values(status="pending", status_at=utcnow(), error=None)
+        .values(status="pending", status_at=utcnow(), error=None, error_code=None)
     ).rowcount
     if not requeued:
         db.session.rollback()

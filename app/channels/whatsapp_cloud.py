@@ -1,0 +1,120 @@
+"""Meta's Cloud API webhook turned into the inbox's service calls.
+
+Each message goes through messages.write, the one write path the n8n webhook
+uses too, idempotent on its wamid; each status through delivery_status, as
+POST /api/webhooks/n8n/status does. Messages are written in the order of
+Meta's timestamps, and the conversation's preview keeps the newest by that
+time whatever the order of arrival (messages._on_conflict_set).
+"""
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from app.channels import whatsapp_content
+from app.schemas.whatsapp import ChangeValue, Envelope, InboundMessage, Status
+from app.services import delivery_status, messages, whatsapp_numbers
+
+log = logging.getLogger(__name__)
+
+# Meta's statuses the inbox tracks; others (e.g. `deleted`, `played`) are acknowledged only.
+TRACKED_STATUSES = ("sent", "delivered", "read", "failed")
+
+
+@dataclass
+class Tally:
+    """What one envelope did, for the webhook's answer and the log."""
+
+    stored: int = 0
+    duplicates: int = 0
+    statuses: int = 0
+    ignored: int = 0
+
+
+def receive(envelope: Envelope) -> Tally:
+    """Store every message and apply every status of an envelope, change by change."""
+    tally = Tally()
+    owners = whatsapp_numbers.owners()
+    for entry in envelope.entry:
+        for change in entry.changes:
+            value = change.value
+            number = value.metadata.phone_number_id if value.metadata else ""
+            owner = owners.get(number)
+            if change.field != "messages" or owner is None:
+                log.warning(
+                    "whatsapp webhook: change %r for number %r not stored (no owner; "
+                    "`flask numbers add` ties a number to a user)",
+                    change.field,
+                    number,
+                )
+                tally.ignored += 1
+                continue
+            _receive_messages(value, owner, tally)
+            _receive_statuses(value, tally)
+    return tally
+
+
+def _receive_messages(value: ChangeValue, owner: int, tally: Tally) -> None:
+    names = {contact.wa_id: contact.profile.name for contact in value.contacts}
+    for message in sorted(value.messages, key=_meta_time):
+        if message.type == "reaction":
+            # Reactions update the reacted message (the rich-messages lane); not stored as one.
+            log.info("whatsapp webhook: reaction %s not stored as a message", message.id)
+            tally.ignored += 1
+            continue
+        if _store(_draft(message, owner, names.get(message.from_, ""))):
+            tally.stored += 1
+        else:
+            tally.duplicates += 1
+
+
+def _meta_time(message: InboundMessage):
+    return (message.timestamp is None, message.timestamp or 0)
+
+
+def _draft(message: InboundMessage, owner: int, name: str) -> messages.Draft:
+    kind, text = whatsapp_content.type_and_text(message)
+    return messages.Draft(
+        user_id=owner,
+        customer_phone=message.from_,
+        customer_name=name.strip()[:255],
+        content=text,
+        message_type=kind,
+        timestamp=message.timestamp,
+        whatsapp_id=message.id,
+    )
+
+
+def _store(draft: messages.Draft) -> bool:
+    """Write one message; False when its wamid was stored before (nothing written again)."""
+    try:
+        messages.write(draft)
+    except IntegrityError:
+        if messages.find_by_whatsapp_id(draft.whatsapp_id) is None:
+            raise
+        return False
+    return True
+
+
+def _receive_statuses(value: ChangeValue, tally: Tally) -> None:
+    for status in sorted(value.statuses, key=_meta_time):
+        if _apply(status):
+            tally.statuses += 1
+        else:
+            tally.ignored += 1
+
+
+def _apply(status: Status) -> bool:
+    """Apply one status to the reply it names; False when it changed nothing."""
+    reply = messages.find_by_whatsapp_id(status.id)
+    if status.status not in TRACKED_STATUSES or reply is None or reply.direction != "OUTBOUND":
+        log.info("whatsapp webhook: status %s of %s not applied", status.status, status.id)
+        return False
+    error = code = None
+    if status.status == "failed":
+        first = status.errors[0] if status.errors else None
+        error = first.text if first else "WhatsApp reported the message as failed"
+        code = first.code if first else None
+    event = delivery_status.report(reply, status.status, status.timestamp, error, code)
+    return event is not None
