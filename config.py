@@ -86,9 +86,9 @@ class Config:
     WHATSAPP_TEMPLATES = os.environ.get("WHATSAPP_TEMPLATES", "")
     # "n8n" hands replies to N8N_OUTBOUND_URL; "whatsapp" sends them to the Graph API.
     OUTBOUND_TRANSPORT = (os.environ.get("OUTBOUND_TRANSPORT") or "n8n").strip().lower()
-    # WhatsApp's customer service window: free-form replies only this long after the
-    # customer's last message (0: never refused, e.g. for another channel behind n8n).
-    REPLY_WINDOW_HOURS = _float("REPLY_WINDOW_HOURS", 24)
+    # "0": free-form replies after WhatsApp's 24-hour window are not refused here
+    # (windowExpiresAt is still shown), e.g. when n8n sends them on another channel.
+    REPLY_WINDOW_ENFORCED = os.environ.get("REPLY_WINDOW_ENFORCED", "1") != "0"
     PORT = _int("PORT", 5000)
     # How many proxies in front add X-Forwarded-* (1 behind nginx or Heroku's router).
     TRUSTED_PROXY_HOPS = _int("TRUSTED_PROXY_HOPS", 0)

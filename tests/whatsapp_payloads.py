@@ -7,6 +7,7 @@ Meta would send.
 
 import itertools
 import json
+import time
 
 from app.webhooks.meta_signature import META_SIGNATURE_HEADER, sign
 
@@ -21,8 +22,9 @@ def wamid() -> str:
     return f"wamid.HBgMOTA1NTUxMTEwMDAwFQIAEhgU{next(_wamids):012d}"
 
 
-def message(kind: str, part, *, sender: str = CUSTOMER, at: int = 1765100000, **extra) -> dict:
-    """An inbound message of `kind` whose `kind` part is `part`."""
+def message(kind: str, part, *, sender: str = CUSTOMER, at: int | None = None, **extra) -> dict:
+    """An inbound message of `kind` whose `kind` part is `part` (sent now unless `at`)."""
+    at = int(time.time()) if at is None else at
     found = {"from": sender, "id": extra.pop("id", None) or wamid(), "timestamp": str(at)}
     found["type"] = kind
     if part is not None:
@@ -93,7 +95,8 @@ def image(media_id: str = "1013859600285441", caption: str = "Faturam", **kw) ->
     return message("image", part, **kw)
 
 
-def status(reply_wamid: str, state: str, *, at: int = 1765100100, error: dict | None = None):
+def status(reply_wamid: str, state: str, *, at: int | None = None, error: dict | None = None):
+    at = int(time.time()) if at is None else at
     found = {"id": reply_wamid, "status": state, "timestamp": str(at), "recipient_id": CUSTOMER}
     if error is not None:
         found["errors"] = [error]

@@ -12,7 +12,7 @@ from app.schemas.rest import (
     MessagesPageQuery,
     Reply,
 )
-from app.services import conversations, replies
+from app.services import conversations, replies, reply_window
 
 
 @bp.get("/conversations")
@@ -26,7 +26,10 @@ from app.services import conversations, replies
 def list_conversations(query: ConversationsQuery):
     """Conversations the caller may see, newest first (admins may filter by ?userId=)."""
     found = conversations.list_for(current_user, query.user_id)
-    return [Conversation.of(conversation, unread) for conversation, unread in found]
+    return [
+        Conversation.of(conversation, unread, reply_window.expires_at(last_inbound))
+        for conversation, unread, last_inbound in found
+    ]
 
 
 @bp.get("/conversations/<int:conversation_id>/messages")
@@ -55,13 +58,16 @@ def conversation_messages(conversation_id: int, query: MessagesPageQuery):
     security=BEARER,
 )
 def send_reply(conversation_id: int, body: Reply):
-    """Reply to the customer: stored `pending`, handed to n8n; idempotent on clientMessageId.
+    """Reply to the customer: stored `pending`, then sent; idempotent on clientMessageId.
 
     The reply is emitted as `new_message` (direction OUTBOUND). The same
     `clientMessageId` again answers 200 with the stored reply and sends nothing twice.
+    Free-form `content` more than 24 hours after the customer's last message
+    (`windowExpiresAt`) is 409 `window_closed`; a `template` is allowed at any time.
     """
+    body.check_one_kind()
     conversation = conversations.get_visible(conversation_id, current_user)
     reply, created = replies.create(
-        conversation, current_user, body.content, body.client_message_id
+        conversation, current_user, body.content, body.client_message_id, body.template
     )
     return reply, 201 if created else 200

@@ -42,6 +42,7 @@ class Draft:
     sent_by: int | None = None
     client_message_id: str | None = None
     status: str | None = None
+    template: str | None = None  # a template reply: WhatsApp's template object as JSON
 
 
 class Stored(NamedTuple):
@@ -160,6 +161,8 @@ def _insert_on(connection, draft: Draft) -> tuple[Stored, events.RecordedEvent]:
             status=draft.status,
             status_at=now,
         )
+    if draft.template is not None:
+        values["template"] = draft.template
     result = connection.execute(_message_insert(queued), values)
     if queued:
         connection.execute(
