@@ -1,4 +1,4 @@
-"""The 24-hour window: windowExpiresAt, free-form replies refused after it, templates at any time."""
+"""The 24-hour window: windowExpiresAt, free-form replies refused after it, templates always."""
 
 import json
 from datetime import UTC, datetime, timedelta
