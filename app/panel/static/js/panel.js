@@ -7,6 +7,8 @@ import { t } from './i18n.js';
 import { MessageView } from './message-view.js';
 import { createSocketClient, startPage } from './page.js';
 import { ReplyBox } from './reply-box.js';
+import { ReplyWindow } from './reply-window.js';
+import { TemplatePicker } from './template-picker.js';
 
 const TYPING_FALLBACK_MS = 8000; // the server sends isTyping:false after 6 s anyway
 const $ = (id) => document.getElementById(id);
@@ -26,7 +28,16 @@ class AgentPanel {
       client,
       view: this.view,
       conversationId: () => this.openId,
+      onWindowClosed: () => this.refreshList(),
     });
+    this.templates = new TemplatePicker({
+      form: $('template-form'),
+      select: $('template-select'),
+      params: $('template-params'),
+      preview: $('template-preview'),
+      onSend: (template, preview) => this.replies.sendTemplate(this.openId, template, preview),
+    });
+    this.window = new ReplyWindow($('window-status'), (open) => this.showComposer(open));
     // The list is the server's: every change reloads it (coalesced), so unread
     // counts and order never drift from what REST says.
     this.refreshList = coalesced(() => this.loadConversations(), 150);
@@ -68,10 +79,21 @@ class AgentPanel {
     const conversation = this.conversations.find((c) => c.id === this.openId);
     $('conversation-title').textContent = conversation?.customerName || conversation?.customerPhone || '';
     $('conversation-phone').textContent = conversation?.customerPhone || '';
+    this.window.show(conversation ? conversation.windowExpiresAt : undefined);
+  }
+
+  // Free text while WhatsApp's 24-hour window is open, the template picker after.
+  showComposer(open) {
+    if (this.openId === null) return;
+    $('reply-form').hidden = !open;
+    $('template-form').hidden = open;
+    if (!open) this.templates.load();
   }
 
   redraw() {
     this.drawList();
+    this.window.draw();
+    if (this.templates.templates) this.templates.drawOptions();
     this.view.redraw();
     this.drawTyping();
   }
@@ -98,7 +120,7 @@ class AgentPanel {
     $('conversation-placeholder').hidden = true;
     $('conversation').querySelector('.conversation-header').hidden = false;
     $('message-list').hidden = false;
-    $('reply-form').hidden = false;
+    if (this.window.open !== null) this.showComposer(this.window.open);
   }
 
   async loadMessages(id) {
@@ -164,8 +186,8 @@ class AgentPanel {
     this.refreshList();
   }
 
-  onMessageStatus({ messageId, conversationId, status, error }) {
-    if (conversationId === this.openId) this.view.setStatus(messageId, status, error);
+  onMessageStatus({ messageId, conversationId, status, error, errorCode }) {
+    if (conversationId === this.openId) this.view.setStatus(messageId, status, error, errorCode);
   }
 
   // Another agent typing in the open conversation; cleared by their `false`,
