@@ -113,6 +113,8 @@ class Config:
     # a publish that far behind its commit is not one the message queue delivered late
     # but one it failed (docs/deploy.md, "The replay margin").
     EVENT_REPLAY_MARGIN_SECONDS = _float("EVENT_REPLAY_MARGIN_SECONDS", 2)
+    # `flask events prune` without --older-than: how long events stay replayable.
+    EVENT_RETENTION_DAYS = _float("EVENT_RETENTION_DAYS", 30)
     LOGIN_FAILURES_PER_ACCOUNT = 10
     LOGIN_FAILURES_PER_ADDRESS = 50
     # Requests with a bearer token, per user (limits' notation, e.g. "20/second;600/minute").

@@ -136,13 +136,14 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from app.cli import outbox_cli, users_cli
+    from app.cli import events_cli, outbox_cli, users_cli
     from app.messages_cli import messages_cli
     from app.numbers_cli import numbers_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(messages_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(events_cli)
     app.cli.add_command(numbers_cli)
 
 

@@ -145,3 +145,31 @@ def published_late_before(user: User, event_id: int, max_events: int) -> list[Ev
         Event.created_at >= anchor - margin,
     )
     return list(db.session.scalars(recent))
+
+
+def prune_before(cutoff, batch_size: int = 10_000) -> int:
+    """Delete the events created before `cutoff`, oldest first, in short transactions.
+
+    The newest event is always kept: on SQLite the id is a plain rowid, and an
+    emptied table would hand out ids from 1 again, so eventIds would stop growing
+    and clients' lastEventId would point past the log. A client whose lastEventId
+    is now older than the log gets `resync_required` (replay_for). Batches keep
+    each write transaction short, so live webhooks wait milliseconds, not the
+    whole prune.
+    """
+    newest = db.session.scalar(select(db.func.max(Event.id)))
+    if newest is None:
+        return 0
+    deleted = 0
+    while True:
+        oldest_batch = (
+            select(Event.id)
+            .where(Event.created_at < cutoff, Event.id < newest)
+            .order_by(Event.id)
+            .limit(batch_size)
+        )
+        result = db.session.execute(db.delete(Event).where(Event.id.in_(oldest_batch)))
+        db.session.commit()
+        deleted += result.rowcount
+        if result.rowcount < batch_size:
+            return deleted
