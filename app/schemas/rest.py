@@ -32,19 +32,21 @@ class Login(BaseModel):
     password: str = Field(min_length=1, examples=["correct horse battery staple"])
 
 
+def _reply_schema(schema: dict) -> None:
+    """Exactly one of content and template; content has no default (it is not nullable)."""
+    schema["properties"]["content"].pop("default", None)
+    schema["oneOf"] = [{"required": ["content"]}, {"required": ["template"]}]
+    schema["examples"] = [
+        {"content": "Kargonuz bugün yola çıktı.", "clientMessageId": "c2f1d0e4-1"},
+        {"template": {"name": "hello_world", "language": "en_US"}},
+    ]
+
+
 class Reply(CamelInput):
     """A reply to the customer: free-form `content` (within the 24-hour window), or a
     `template` (at any time); `clientMessageId` makes a retry send nothing twice."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "oneOf": [{"required": ["content"]}, {"required": ["template"]}],
-            "examples": [
-                {"content": "Kargonuz bugün yola çıktı.", "clientMessageId": "c2f1d0e4-1"},
-                {"template": {"name": "hello_world", "language": "en_US"}},
-            ],
-        }
-    )
+    model_config = ConfigDict(json_schema_extra=_reply_schema)
 
     # Not nullable: absent, or text (the view checks that exactly one of the two is given).
     content: Text(MAX_REPLY_CHARS, strip=True, examples=["Your order has left."]) = None
