@@ -344,3 +344,11 @@ def test_a_failed_status_keeps_whatsapps_error_and_code(
 def test_a_status_of_a_message_we_do_not_know_is_acknowledged(cloud, deliver):
     response = deliver(meta.change(statuses=[meta.status("wamid.unknown", "delivered")]))
     assert response.status_code == 200 and response.get_json()["ignored"] == 1
+
+
+def test_errors_meta_reports_are_logged(cloud, deliver, caplog):
+    change = meta.change()
+    change["value"]["errors"] = [meta.meta_error(130429, "Rate limit hit", "Too many messages")]
+    with caplog.at_level(logging.ERROR, logger="app.channels.whatsapp_cloud"):
+        assert deliver(change).status_code == 200
+    assert "Rate limit hit: Too many messages" in caplog.text

@@ -50,6 +50,8 @@ def receive(envelope: Envelope) -> Tally:
                 )
                 tally.ignored += 1
                 continue
+            for error in value.errors:
+                log.error("whatsapp webhook: Meta reports for number %s: %s", number, error.text)
             _receive_messages(value, owner, tally)
             _receive_statuses(value, tally)
     return tally

@@ -84,6 +84,7 @@ class ChangeValue(MetaModel):
     contacts: list[Contact] = []
     messages: list[InboundMessage] = []
     statuses: list[Status] = []
+    errors: list[MetaError] = Field([], description="System or account problems Meta reports")
 
 
 class Change(MetaModel):
