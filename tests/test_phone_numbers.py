@@ -134,7 +134,7 @@ def _insert_old_rows(connection):
 def test_migration_merges_conversations_of_one_number(migrated_to_round_one):
     with db.engine.begin() as connection:
         _insert_old_rows(connection)
-    flask_migrate.upgrade()
+    flask_migrate.upgrade(revision="heads")  # the other lanes' revisions too, before rechaining
     conversations = db.session.execute(
         select(Conversation.id, Conversation.customer_phone, Conversation.last_message).order_by(
             Conversation.id
