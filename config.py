@@ -28,12 +28,36 @@ def _instance_secret(name: str) -> str:
     Production sets the variable instead; this only spares a developer from
     inventing secrets for the embedded default.
     """
-    INSTANCE_DIR.mkdir(exist_ok=True)
-    path = INSTANCE_DIR / name
+    return instance_secret(name)
+
+
+def instance_secret(name: str, nbytes: int = 48) -> str:
+    """The secret kept in instance/<name>, generated (owner-only) the first time.
+
+    scripts/run.sh takes the n8n webhook secret from here too.
+    """
+    path = make_private_dir(INSTANCE_DIR) / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        write_private(path, secrets.token_urlsafe(nbytes))
+    path.chmod(0o600)
     return path.read_text().strip()
+
+
+def make_private_dir(path) -> Path:
+    """The folder `path`, created or narrowed to its owner only (0700): instance/
+    holds the secrets, the demo passwords and the SQLite database."""
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def write_private(path, text: str) -> None:
+    """Write `text` to a file only its owner may read (0600), from its first byte on."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # an existing file keeps its mode otherwise
+        handle.write(text)
 
 
 def database_url(raw: str | None) -> str:
@@ -101,6 +125,16 @@ class Config:
 
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=_float("JWT_ACCESS_TOKEN_MINUTES", 15))
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_float("JWT_REFRESH_TOKEN_DAYS", 30))
+    # The panel keeps its refresh token in an HttpOnly cookie that only the refresh
+    # path gets, out of reach of page scripts; a refresh with it must also send the
+    # csrf_refresh_token cookie's value in X-CSRF-TOKEN (double submit, in
+    # flask-jwt-extended). API clients keep sending the refresh token as a Bearer.
+    JWT_TOKEN_LOCATION = ["headers"]  # the refresh endpoint alone also reads the cookie
+    JWT_REFRESH_COOKIE_PATH = "/api/auth/refresh"
+    JWT_COOKIE_SAMESITE = "Strict"
+    # "0" for a panel served over plain http other than localhost (browsers drop a
+    # Secure cookie there, and the panel would have to log in again every 15 minutes).
+    JWT_COOKIE_SECURE = os.environ.get("REFRESH_COOKIE_SECURE", "1") != "0"
     MAX_CONTENT_LENGTH = 64 * 1024
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
@@ -121,6 +155,15 @@ class Config:
     REST_RATE_LIMIT = os.environ.get("REST_RATE_LIMIT") or "1200 per minute"
     SOCKET_EVENTS_PER_SECOND = 10
     MAX_SOCKETS_PER_USER = 20
+    # Calls (docs/calls.md): an unanswered call ends after this long.
+    CALL_RING_TIMEOUT_SECONDS = _float("CALL_RING_TIMEOUT_SECONDS", 30)
+    # STUN/TURN for the panel's calls: comma-separated URLs, the coturn static-auth-secret,
+    # and how long the TURN credentials handed out stay good.
+    TURN_URLS = os.environ.get("TURN_URLS", "")
+    TURN_SECRET = os.environ.get("TURN_SECRET", "")
+    # coturn checks the expiry on each refresh of an allocation too, so a call relayed
+    # through TURN lasts at most this long after its credential was handed out.
+    TURN_TTL_SECONDS = _int("TURN_TTL_SECONDS", 86400)
     # Live sockets whose token expired or was revoked are cut this often (0: never).
     TOKEN_SWEEP_SECONDS = _float("TOKEN_SWEEP_SECONDS", 1)
     # A socket that does not read: cut past this many bytes queued for it, or

@@ -1,7 +1,5 @@
 """The application factory."""
 
-import os
-
 from flask import Flask
 
 from app.extensions import db, jwt, migrate, socketio
@@ -9,6 +7,7 @@ from app.json_provider import StrictJSONProvider
 from app.observability import RequestObservation
 from app.request_logging import configure_logging
 from app.sessions import SessionCookies
+from config import make_private_dir
 
 
 def create_app(config_name: str | dict | None = None) -> Flask:
@@ -16,7 +15,7 @@ def create_app(config_name: str | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.json = StrictJSONProvider(app)
     app.session_interface = SessionCookies()
-    os.makedirs(app.instance_path, exist_ok=True)
+    make_private_dir(app.instance_path)
     load_config(app, config_name)
     register_observability(app)
     register_extensions(app)
@@ -67,15 +66,16 @@ def allowed_origin(app: Flask):
     """The CORS rule for sockets: same origin always, plus FRONTEND_URL's origins.
 
     A callable keeps Engine.IO's same-origin check, which a list would replace.
+    "Same" is the request's own scheme and Host: X-Forwarded-* count only behind
+    TRUSTED_PROXY_HOPS proxies, where ProxyFix (trust_proxies) has already put
+    them there; otherwise any client could name its own origin as our host.
     """
     listed = {o.strip().rstrip("/") for o in app.config["FRONTEND_URL"].split(",") if o.strip()}
 
     def check(origin, environ) -> bool:
         if origin is None or origin.rstrip("/") in listed:
             return True
-        scheme = environ.get("HTTP_X_FORWARDED_PROTO", environ.get("wsgi.url_scheme", "http"))
-        host = environ.get("HTTP_X_FORWARDED_HOST", environ.get("HTTP_HOST", ""))
-        return origin == f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}"
+        return origin == f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST')}"
 
     return check
 
@@ -87,7 +87,7 @@ def register_extensions(app: Flask) -> None:
         transport,
     )
     from app.rate_limits import init_rate_limits
-    from app.realtime import handlers  # noqa: F401  (registers the socket handlers)
+    from app.realtime import calls, handlers  # noqa: F401  (registers the socket handlers)
     from app.realtime.message_queue import manager_for
     from app.state import init_state
 

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from app.errors import AppError
 from app.services import outbox, users
+from config import write_private
 
 users_cli = AppGroup("users", help="Manage inbox users.")
 outbox_cli = AppGroup("outbox", help="The queue of replies handed to n8n.")
@@ -75,8 +76,7 @@ def demo() -> None:
                 account["email"], account["password"], account["role"], account["name"]
             )
         account["id"] = user.id
-    with open(path, "w") as handle:
-        json.dump(accounts, handle)
+    write_private(path, json.dumps(accounts))  # passwords: the owner's eyes only
     for account in accounts:
         login = f"{account['email']}  password: {account['password']}"
         click.echo(f"  {account['role']:<5} id={account['id']}  {login}")

@@ -13,7 +13,7 @@ def _load_user(_header, claims):
 
 @jwt.token_in_blocklist_loader
 def _token_revoked(_header, claims) -> bool:
-    return is_revoked(claims["jti"])
+    return is_revoked(claims)
 
 
 def _unauthorized(message: str):

@@ -5,11 +5,10 @@ set -euo pipefail
 source "$(dirname "$0")/setup.sh" run
 
 export FLASK_APP=wsgi PORT="${PORT:-5000}"
-mkdir -p instance
 if [ -z "${N8N_WEBHOOK_SECRET:-}" ]; then
-  [ -f instance/n8n_webhook_secret ] || .venv/bin/python -c \
-    "import secrets; print(secrets.token_urlsafe(24))" > instance/n8n_webhook_secret
-  N8N_WEBHOOK_SECRET=$(cat instance/n8n_webhook_secret)
+  # Kept in instance/n8n_webhook_secret (0600, in a 0700 instance/), like the app's own secrets.
+  N8N_WEBHOOK_SECRET=$(.venv/bin/python -c \
+    "import config; print(config.instance_secret('n8n_webhook_secret', 24))")
   export N8N_WEBHOOK_SECRET
 fi
 

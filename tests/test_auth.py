@@ -188,12 +188,79 @@ def test_logout_revokes_the_token_at_rest_and_at_the_socket(client, make_user, h
     assert client.get("/api/auth/me", headers=bearer(fresh)).status_code == 200
 
 
-def test_logout_with_the_refresh_token_revokes_it(client, make_user):
-    tokens = login(client, make_user().email).get_json()
+def test_logout_with_the_refresh_token_ends_its_login_session(client, make_user):
+    user = make_user()
+    tokens = login(client, user.email).get_json()
     refresh = tokens["refreshToken"]
+    minted = client.post("/api/auth/refresh", headers=bearer(refresh)).get_json()["accessToken"]
+    other_session = login(client, user.email).get_json()["accessToken"]
     assert client.post("/api/auth/logout", headers=bearer(refresh)).status_code == 200
     assert_error(client.post("/api/auth/refresh", headers=bearer(refresh)), 401)
-    assert client.get("/api/auth/me", headers=bearer(tokens["accessToken"])).status_code == 200
+    # The access tokens of that login (its own and the refreshed one) end with it.
+    assert_error(client.get("/api/auth/me", headers=bearer(tokens["accessToken"])), 401)
+    assert_error(client.get("/api/auth/me", headers=bearer(minted)), 401)
+    assert client.get("/api/auth/me", headers=bearer(other_session)).status_code == 200
+
+
+def test_logout_with_the_access_token_revokes_its_refresh_token(client, make_user):
+    """Before, a logout left the 30-day refresh token minting access tokens."""
+    user = make_user()
+    tokens = login(client, user.email).get_json()
+    minted = client.post("/api/auth/refresh", headers=bearer(tokens["refreshToken"])).get_json()[
+        "accessToken"
+    ]
+    assert client.post("/api/auth/logout", headers=bearer(minted)).status_code == 200
+    assert_error(client.post("/api/auth/refresh", headers=bearer(tokens["refreshToken"])), 401)
+    assert_error(client.get("/api/auth/me", headers=bearer(tokens["accessToken"])), 401)
+
+
+def refresh_cookies(client) -> dict:
+    return {
+        name: client.get_cookie(name, path=path)
+        for name, path in (
+            ("refresh_token_cookie", "/api/auth/refresh"),
+            ("csrf_refresh_token", "/"),
+        )
+    }
+
+
+def test_a_cookie_login_keeps_the_refresh_token_out_of_the_body(client, make_user):
+    user = make_user()
+    response = client.post(
+        "/api/auth/login",
+        json={"email": user.email, "password": PASSWORD, "refreshCookie": True},
+    )
+    assert response.status_code == 200
+    assert response.get_json()["refreshToken"] is None
+    cookies = refresh_cookies(client)
+    refresh_cookie = cookies["refresh_token_cookie"]
+    assert refresh_cookie.http_only and refresh_cookie.same_site == "Strict"
+    assert refresh_cookie.secure
+    assert not cookies["csrf_refresh_token"].http_only
+
+    csrf = {"X-CSRF-TOKEN": cookies["csrf_refresh_token"].value}
+    refreshed = client.post("/api/auth/refresh", headers=csrf)
+    assert refreshed.status_code == 200, refreshed.get_json()
+    assert client.get("/api/auth/me", headers=bearer(refreshed.get_json()["accessToken"])).is_json
+    # Without the double-submit value the cookie alone does nothing.
+    assert_error(client.post("/api/auth/refresh"), 401)
+    assert_error(client.post("/api/auth/refresh", headers={"X-CSRF-TOKEN": "forged"}), 401)
+
+
+def test_logout_deletes_the_refresh_cookie_and_revokes_it(client, make_user):
+    user = make_user()
+    body = {"email": user.email, "password": PASSWORD, "refreshCookie": True}
+    access = client.post("/api/auth/login", json=body).get_json()["accessToken"]
+    cookies = refresh_cookies(client)
+    assert client.post("/api/auth/logout", headers=bearer(access)).status_code == 200
+    assert refresh_cookies(client) == {"refresh_token_cookie": None, "csrf_refresh_token": None}
+    stolen = cookies["refresh_token_cookie"].value
+    assert_error(client.post("/api/auth/refresh", headers=bearer(stolen)), 401)
+
+
+def test_refresh_cookie_must_be_a_boolean(client, make_user):
+    body = {"email": make_user().email, "password": PASSWORD, "refreshCookie": "yes"}
+    assert_error(client.post("/api/auth/login", json=body), 400, "refreshCookie")
 
 
 def test_revocation_survives_an_app_restart(tmp_path):

@@ -218,3 +218,29 @@ def test_stale_batches_large_connection_sets(app, make_user, token_for):
     ]
     connections.append(Connection("gone", 10_000, False, "jti-x", float(claims["exp"])))
     assert [c.sid for c in token_sweep.stale(connections, time.time())] == ["gone"]
+
+
+def test_the_sweep_cuts_a_socket_whose_login_session_was_logged_out(app, client, make_user):
+    """A logout with the refresh token ends the sockets of every access token it made."""
+    from flask_socketio import SocketIOTestClient
+
+    from app.extensions import socketio
+    from app.services.auth import issue_tokens
+
+    user, neighbour = make_user(), make_user()
+    tokens, other = issue_tokens(user), issue_tokens(neighbour)
+    refreshed = client.post(
+        "/api/auth/refresh", headers={"Authorization": f"Bearer {tokens['refreshToken']}"}
+    ).get_json()["accessToken"]
+    sockets: list[SocketIOTestClient] = [
+        socketio.test_client(app, auth={"token": token})
+        for token in (tokens["accessToken"], refreshed, other["accessToken"])
+    ]
+    assert all(s.is_connected() for s in sockets)
+    logout = client.post(
+        "/api/auth/logout", headers={"Authorization": f"Bearer {tokens['refreshToken']}"}
+    )
+    assert logout.status_code == 200
+    assert token_sweep.sweep(app, state()) == 2
+    assert [s.is_connected() for s in sockets] == [False, False, True]
+    sockets[2].disconnect()

@@ -740,3 +740,36 @@ def test_an_invalid_last_event_id_asks_for_a_resync(inbox, value):
 def test_an_empty_log_with_last_event_id_zero_is_up_to_date(inbox):
     socket = inbox.socket_for(inbox.owner, lastEventId=0)
     assert socket.is_connected() and received(socket) == {}
+
+
+# Reserved event names (more in tests/integration/test_hostile_reserved_events.py)
+
+
+def test_a_client_event_cannot_be_declared_under_a_lifecycle_name():
+    from app.realtime.handlers import client_event
+    from app.schemas.socket import MarkRead
+
+    for name in ("connect", "disconnect", "connect_error"):
+        with pytest.raises(ValueError):
+            client_event(name, MarkRead)
+
+
+def test_a_client_sent_disconnect_changes_nothing_and_the_sweep_still_cuts(
+    app, make_user, socket_for, token_for
+):
+    from app.realtime import token_sweep
+    from app.state import presence, state
+
+    user = make_user(role="ADMIN")
+    socket = socket_for(user)
+    (sid,) = [c.sid for c in state().connections.all()]
+    assert socket.emit("disconnect", callback=True) is None
+    assert socket.emit("connect", {"token": token_for(make_user())}, callback=True) is None
+    assert received(socket) == {}
+    assert state().connections.get(sid).user_id == user.id
+    assert presence().is_online(user.id)
+    user.is_active = False
+    db.session.commit()
+    assert token_sweep.sweep(app, state()) == 1
+    assert not socket.is_connected()
+    assert not presence().is_online(user.id)

@@ -2,9 +2,10 @@
 
 from pathlib import Path
 
-from flask import abort, redirect, render_template, send_from_directory, url_for
+from flask import abort, redirect, render_template, request, send_from_directory, url_for
 
 from app.panel import bp
+from app.panel.next_page import safe_next_page
 
 # socket.io-client comes from npm (package-lock.json pins it) and is served from
 # node_modules so the panel never depends on a CDN.
@@ -39,8 +40,8 @@ def index():
 
 @bp.get("/login")
 def login():
-    """The login form."""
-    return render_template("panel/login.html")
+    """The login form; `next` (a panel page only) is where it goes afterwards."""
+    return render_template("panel/login.html", next_page=safe_next_page(request.args.get("next")))
 
 
 @bp.get("/client")

@@ -7,6 +7,8 @@ socket in several of them (an admin who owns the conversation) receives it once.
 import logging
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel
+
 from app.extensions import socketio
 from app.metrics import EVENTS_EMITTED, labelled
 from app.models import Event
@@ -61,3 +63,10 @@ def typing(conversation_id: int, user_id: int, is_typing: bool, skip_sid: str | 
     ).model_dump()
     labelled(EVENTS_EMITTED, "user_typing").inc()
     socketio.emit("user_typing", payload, to=conversation_room(conversation_id), skip_sid=skip_sid)
+
+
+def call_event(name: str, payload: BaseModel, to: list[str], skip_sid: str | None = None) -> None:
+    """Emit a call's signalling event to sockets or rooms, through the message queue:
+    the other party may be connected to another process."""
+    labelled(EVENTS_EMITTED, name).inc()
+    socketio.emit(name, payload.model_dump(), to=to, skip_sid=skip_sid)

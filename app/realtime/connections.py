@@ -19,6 +19,7 @@ class Connection:
     is_admin: bool
     token_jti: str
     token_expires_at: float
+    session_jti: str | None = None  # the refresh token the access token came from
 
 
 class ConnectionRegistry:

@@ -10,6 +10,7 @@ import logging
 
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room, leave_room, rooms
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import DBAPIError
 
@@ -17,7 +18,7 @@ from app.errors import AppError, Forbidden
 from app.extensions import db, socketio
 from app.metrics import RATE_LIMITED, REPLAYED_EVENTS, REPLAYS
 from app.models import User
-from app.realtime import broadcast, housekeeping
+from app.realtime import broadcast, housekeeping, lifecycle
 from app.realtime.connections import Connection
 from app.realtime.event_limits import EventLimit
 from app.realtime.rooms import ADMIN_ROOM, conversation_room, user_room
@@ -33,8 +34,8 @@ from app.schemas.socket import (
     ResyncRequired,
     Typing,
 )
-from app.services import conversations, events, messages
-from app.services.auth import AuthenticationFailed, user_from_access_token
+from app.services import calls, conversations, events, messages
+from app.services.auth import SESSION_CLAIM, AuthenticationFailed, user_from_access_token
 from app.state import presence, state
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class Refused(Exception):
 @socketio.on("connect")
 def on_connect(auth=None):
     """Authenticate the handshake token, join the user's rooms, replay what was missed."""
+    if lifecycle.sent_by_client():
+        return lifecycle.ignored()
     auth = auth if isinstance(auth, dict) else {}
     try:
         user, claims = user_from_access_token(auth.get("token"))
@@ -57,7 +60,14 @@ def on_connect(auth=None):
         raise ConnectionRefusedError("Service unavailable") from exc
     _claim_socket_slot(user.id)
     state().connections.add(
-        Connection(request.sid, user.id, user.is_admin, claims["jti"], float(claims["exp"]))
+        Connection(
+            request.sid,
+            user.id,
+            user.is_admin,
+            claims["jti"],
+            float(claims["exp"]),
+            claims.get(SESSION_CLAIM),
+        )
     )
     housekeeping.ensure_started(current_app._get_current_object())
     # The replay goes out before the socket joins its rooms: a live event sent in
@@ -121,12 +131,15 @@ def _send_replay(missed: list | None) -> None:
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     """Forget the socket; clear its typing indicators; update presence."""
+    if lifecycle.sent_by_client():
+        return lifecycle.ignored()
     shared = state()
     connection = shared.connections.remove(request.sid)
     for conversation_id, user_id, sid in shared.typing.drop_socket(request.sid):
         broadcast.typing(conversation_id, user_id, False, skip_sid=sid)
     if connection is not None:
         presence().disconnect(connection.user_id, request.sid)
+        calls.socket_gone(shared, request.sid, connection.user_id)
 
 
 def client_event(
@@ -134,29 +147,34 @@ def client_event(
     payload: type[ClientPayload],
     refusals: tuple[str, ...] = (),
     limits: tuple[EventLimit, ...] | None = None,
+    ack: type[BaseModel] = Ack,
 ):
     """Register a client event handler with its payload model (validated before the
     handler runs), the rate limit, and the ack/error replies.
 
     `refusals` are the event's own refusal messages, for the AsyncAPI document.
     `limits` replaces the socket's default 10 events a second for this event
-    (app/realtime/event_limits.py).
+    (app/realtime/event_limits.py). A handler that answers more than `{"ok": true}`
+    declares its `ack` model and returns an instance of it.
     """
+
+    if name in lifecycle.LIFECYCLE_EVENTS:
+        raise ValueError(f"{name!r} is the server's own event, not a client event")
 
     def decorator(handler):
         summary, _, description = inspect.cleandoc(handler.__doc__ or "").partition("\n")
         CLIENT_EVENTS[name] = ClientEvent(
-            name, payload, refusals, summary.strip(), description.strip()
+            name, payload, refusals, summary.strip(), description.strip(), ack
         )
 
         @socketio.on(name)
         @functools.wraps(handler)
         def wrapper(*args):
             try:
-                _run_checked(handler, payload, args[0] if args else None, limits)
+                answer = _run_checked(handler, payload, args[0] if args else None, limits)
             except Refused as exc:
                 return _refuse(str(exc))
-            return Ack().model_dump()
+            return (answer or Ack()).model_dump()
 
         return wrapper
 
@@ -174,7 +192,7 @@ def _validated(payload: type[ClientPayload], data) -> ClientPayload:
 
 def _run_checked(
     handler, payload: type[ClientPayload], data, limits: tuple[EventLimit, ...] | None
-) -> None:
+) -> BaseModel | None:
     connection = state().connections.get(request.sid)
     if connection is None:
         raise Refused("Unauthorized")
@@ -183,7 +201,7 @@ def _run_checked(
         raise Refused("Rate limit exceeded")
     data = _validated(payload, data)
     try:
-        handler(connection, data)
+        return handler(connection, data)
     except Forbidden as exc:
         raise Refused("Unauthorized") from exc
     except AppError as exc:

@@ -1,5 +1,5 @@
-"""The background loop of a serving process: typing expiry, slow consumers, presence
-refresh, token sweep.
+"""The background loop of a serving process: typing expiry, ring timeouts, slow
+consumers, presence refresh, token sweep.
 
 Started by the first socket connect, so `flask` commands (which import the
 app too) never run it.
@@ -10,6 +10,7 @@ import time
 
 from app.extensions import socketio
 from app.realtime import broadcast, token_sweep
+from app.services import calls
 from app.transport import sessions
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ def _run(app, shared) -> None:
         socketio.sleep(TICK_SECONDS)
         try:
             expire_typing(shared)
+            calls.expire_ringing(shared)
             sessions.cut_slow_consumers(app.config["SOCKET_MAX_BACKLOG_BYTES"])
             # Presence paces itself: a refresh every ttl/4 s, a retry after an outage.
             shared.presence.tick()

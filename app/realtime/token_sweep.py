@@ -47,14 +47,18 @@ def _active(user_ids: set[int]) -> set[int]:
 
 
 def stale(connections: list[Connection], now: float) -> list[Connection]:
-    """The connections whose token expired or was revoked, or whose user is gone or inactive."""
+    """The connections whose token (or its login session) expired or was revoked, or whose
+    user is gone or inactive."""
     live = [c for c in connections if c.token_expires_at > now]
-    revoked = _revoked({c.token_jti for c in live})
+    revoked = _revoked({c.token_jti for c in live} | {c.session_jti for c in live} - {None})
     active = _active({c.user_id for c in live})
     return [
         c
         for c in connections
-        if c.token_expires_at <= now or c.token_jti in revoked or c.user_id not in active
+        if c.token_expires_at <= now
+        or c.token_jti in revoked
+        or c.session_jti in revoked
+        or c.user_id not in active
     ]
 
 

@@ -27,6 +27,7 @@ from app.schemas import validation
 BEARER = ({"bearerAuth": []},)
 REFRESH = ({"refreshToken": []},)
 BEARER_OR_REFRESH = ({"bearerAuth": []}, {"refreshToken": []})
+REFRESH_OR_COOKIE = ({"refreshToken": []}, {"refreshCookie": [], "refreshCsrf": []})
 # Optional: /metrics asks for its token only when METRICS_TOKEN is set.
 METRICS = ({"metricsToken": []}, {})
 WEBHOOK = ({"webhookSecret": []}, {"webhookSignature": [], "webhookTimestamp": []})

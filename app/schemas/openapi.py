@@ -35,6 +35,18 @@ STATUS_TEXT = {
 SECURITY_SCHEMES = {
     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (access token)"},
     "refreshToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (refresh token)"},
+    "refreshCookie": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "refresh_token_cookie",
+        "description": "The refresh token a login with refreshCookie: true set (HttpOnly)",
+    },
+    "refreshCsrf": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-CSRF-TOKEN",
+        "description": "The value of the csrf_refresh_token cookie set with refresh_token_cookie",
+    },
     "metricsToken": {
         "type": "http",
         "scheme": "bearer",

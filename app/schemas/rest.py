@@ -30,6 +30,13 @@ class Login(BaseModel):
 
     email: Text(255, strip=True, examples=["agent@example.com"])
     password: str = Field(min_length=1, examples=["correct horse battery staple"])
+    refresh_cookie: bool = Field(
+        False,
+        alias="refreshCookie",
+        strict=True,
+        description="true: the refresh token comes as an HttpOnly cookie for "
+        "POST /api/auth/refresh instead of in the body (the panel)",
+    )
 
 
 def _reply_schema(schema: dict) -> None:
@@ -116,7 +123,9 @@ class User(CamelModel):
 
 class Tokens(CamelModel):
     access_token: str
-    refresh_token: str
+    refresh_token: str | None = Field(
+        description="null when the login asked for it as a cookie (refreshCookie: true)"
+    )
     user: User
 
 

@@ -132,6 +132,7 @@ class ClientEvent:
     refusals: tuple[str, ...]
     summary: str
     description: str
+    ack: type[BaseModel] = Ack
 
 
 @dataclass(frozen=True)

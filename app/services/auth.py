@@ -2,10 +2,12 @@
 
 import functools
 import secrets
+import uuid
 from datetime import UTC, datetime
 
+from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from app.errors import Forbidden, Unauthorized
 from app.extensions import db
@@ -30,15 +32,27 @@ class AuthenticationFailed(Unauthorized):
         super().__init__(message)
 
 
+# The claim of an access token naming the refresh token it came from (its login
+# session): revoking that refresh token revokes every access token it minted, and
+# a logout with an access token revokes its refresh token too.
+SESSION_CLAIM = "refresh_jti"
+
+
 def issue_tokens(user: User) -> dict:
-    """A fresh access and refresh token pair for a user."""
+    """A fresh access and refresh token pair for a user: one login session."""
+    session = str(uuid.uuid4())
     return {
-        "accessToken": create_access_token(
-            identity=str(user.id), additional_claims={"role": user.role}
+        "accessToken": _access_token(user, session),
+        "refreshToken": create_refresh_token(
+            identity=str(user.id), additional_claims={"jti": session}
         ),
-        "refreshToken": create_refresh_token(identity=str(user.id)),
         "user": UserOut.of(user).model_dump(),
     }
+
+
+def _access_token(user: User, session: str) -> str:
+    claims = {"role": user.role, SESSION_CLAIM: session}
+    return create_access_token(identity=str(user.id), additional_claims=claims)
 
 
 def login(email: str, password: str) -> dict:
@@ -51,21 +65,32 @@ def login(email: str, password: str) -> dict:
     return issue_tokens(user)
 
 
-def refreshed_access_token(user: User) -> str:
-    return create_access_token(identity=str(user.id), additional_claims={"role": user.role})
+def refreshed_access_token(user: User, refresh_claims: dict) -> str:
+    """A new access token of the refresh token's session."""
+    return _access_token(user, refresh_claims["jti"])
 
 
 def revoke(token_payload: dict) -> None:
-    """Revoke one token for good (kept until it would have expired anyway)."""
-    expires_at = datetime.fromtimestamp(token_payload["exp"], UTC).replace(tzinfo=None)
-    if db.session.get(RevokedToken, token_payload["jti"]) is None:
-        db.session.add(RevokedToken(jti=token_payload["jti"], expires_at=expires_at))
+    """Revoke a token for good, and with an access token its session's refresh token
+    (each kept until it would have expired anyway)."""
+    expiries = {token_payload["jti"]: datetime.fromtimestamp(token_payload["exp"], UTC)}
+    session = token_payload.get(SESSION_CLAIM)
+    if session:
+        # The refresh token was issued before this access token: it ends by then.
+        refresh_lifetime = current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+        expiries.setdefault(session, datetime.now(UTC) + refresh_lifetime)
+    for jti, expires_at in expiries.items():
+        if db.session.get(RevokedToken, jti) is None:
+            db.session.add(RevokedToken(jti=jti, expires_at=expires_at.replace(tzinfo=None)))
     db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
     db.session.commit()
 
 
-def is_revoked(jti: str) -> bool:
-    return db.session.get(RevokedToken, jti) is not None
+def is_revoked(claims: dict) -> bool:
+    """Whether the token, or the login session it belongs to, was revoked."""
+    jtis = [jti for jti in (claims.get("jti"), claims.get(SESSION_CLAIM)) if jti]
+    found = select(RevokedToken.jti).where(RevokedToken.jti.in_(jtis)).limit(1)
+    return db.session.scalar(found) is not None
 
 
 def active_user(user_id) -> User | None:
@@ -89,7 +114,7 @@ def user_from_access_token(token) -> tuple[User, dict]:
         claims = decode_token(token)
     except Exception as exc:
         raise AuthenticationFailed() from exc
-    if claims.get("type") != "access" or is_revoked(claims["jti"]):
+    if claims.get("type") != "access" or is_revoked(claims):
         raise AuthenticationFailed()
     user = active_user(claims.get("sub"))
     if user is None:

@@ -3,8 +3,9 @@
 A signed request carries `X-Signature-256: sha256=<hex HMAC-SHA256>` over
 "<X-Signature-Timestamp>.<raw body>" keyed with N8N_WEBHOOK_SECRET. The
 timestamp (Unix seconds) must lie within SIGNATURE_TOLERANCE_SECONDS of our
-clock, so a captured request cannot be replayed later; within the window, the
-message's `message_id` makes a replay a harmless duplicate.
+clock, so a captured request cannot be replayed later. Within the window a
+signature is accepted once (app/signature_ledger.py); a repeat is let through only when
+its body names a `message_id`, which makes it a harmless duplicate.
 """
 
 import functools
@@ -12,9 +13,10 @@ import hashlib
 import hmac
 import time
 
-from flask import current_app, request
+from flask import after_this_request, current_app, request
 
 from app.errors import Unauthorized
+from app.state import state
 
 SIGNATURE_HEADER = "X-Signature-256"
 TIMESTAMP_HEADER = "X-Signature-Timestamp"
@@ -70,3 +72,29 @@ def _verify_signature(secret: str) -> None:
     given = request.headers.get(SIGNATURE_HEADER, "").strip()
     if not hmac.compare_digest(given.encode(), expected.encode()):
         raise Unauthorized("Invalid webhook signature")
+    _claim_once(expected, int(timestamp) + SIGNATURE_TOLERANCE_SECONDS)
+
+
+def _claim_once(signature: str, valid_until: float) -> None:
+    """Refuse a signature already used, unless the body's message_id makes the repeat
+    a duplicate; a request that stores nothing gives its claim back."""
+    ledger = state().webhook_signatures
+    if not ledger.claim(signature, valid_until):
+        if _names_a_message_id():
+            return
+        raise Unauthorized("Webhook signature already used")
+
+    @after_this_request
+    def release_unless_stored(response):
+        if response.status_code >= 400:
+            ledger.release(signature)
+        return response
+
+
+def _names_a_message_id() -> bool:
+    body = request.get_json(silent=True, cache=True)
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("message_id"), str)
+        and bool(body["message_id"].strip())
+    )

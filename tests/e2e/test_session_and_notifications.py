@@ -1,5 +1,6 @@
 """Token refresh, logout, toasts and browser notifications."""
 
+import requests
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import (
@@ -38,15 +39,38 @@ def test_a_stale_access_token_is_refreshed_before_the_socket_connects(server, op
     expect(page.locator(".conversation-preview", has_text="still works")).to_be_visible()
 
 
-def test_logout_forgets_the_tokens_and_returns_to_the_login_page(server, open_page):
+def refresh_cookie(page) -> dict | None:
+    """The page's refresh cookie as the browser holds it (scripts cannot read it)."""
+    cookies = page.context.cookies(page.url.split("/client")[0] + "/api/auth/refresh")
+    return next((c for c in cookies if c["name"] == "refresh_token_cookie"), None)
+
+
+def test_the_refresh_token_is_an_httponly_cookie_out_of_reach_of_page_scripts(open_page):
     page = open_page("owner@example.com")
-    refresh_token = page.evaluate("localStorage.getItem('refreshToken')")
+    wait_connected(page)
+    cookie = refresh_cookie(page)
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert cookie["path"] == "/api/auth/refresh"
+    assert "refresh_token_cookie" not in page.evaluate("document.cookie")
+    assert cookie["value"] not in page.evaluate("JSON.stringify(localStorage)")
+    assert page.evaluate("localStorage.getItem('refreshToken')") is None
+
+
+def test_logout_forgets_the_tokens_and_leaves_no_working_refresh_token(server, open_page):
+    page = open_page("owner@example.com")
+    wait_connected(page)
+    stolen = refresh_cookie(page)["value"]
     page.click("#logout-button")
     page.wait_for_url("**/login")
     assert page.evaluate("localStorage.getItem('accessToken')") is None
+    assert refresh_cookie(page) is None
+    # Copied before the logout, the refresh token mints nothing afterwards.
+    refused = requests.post(
+        server.url + "/api/auth/refresh", headers={"Authorization": f"Bearer {stolen}"}, timeout=10
+    )
+    assert refused.status_code == 401
     page.goto(server.url + "/client")
     page.wait_for_url("**/login?next=%2Fclient")
-    assert refresh_token
 
 
 def test_a_toast_announces_a_message_elsewhere_and_opens_it_when_clicked(server, open_page):

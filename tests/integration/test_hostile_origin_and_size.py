@@ -93,6 +93,21 @@ def test_websocket_handshake_obeys_the_origin_rule(server, origin, allowed):
     assert first.startswith("0{") is allowed, first
 
 
+@pytest.mark.parametrize(
+    "forwarded",
+    [
+        {"X-Forwarded-Host": "evil.example.com"},
+        {"X-Forwarded-Host": "evil.example.com", "X-Forwarded-Proto": "http"},
+        {"X-Forwarded-Host": "evil.example.com, 127.0.0.1", "X-Forwarded-Proto": "http, https"},
+    ],
+)
+def test_forwarded_headers_do_not_make_a_foreign_origin_ours_without_a_proxy(server, forwarded):
+    """TRUSTED_PROXY_HOPS is 0 here: X-Forwarded-* are the client's own words."""
+    headers = {"Origin": FOREIGN, **forwarded}
+    response = requests.get(server.url + hostile.POLL_PATH, headers=headers, timeout=10)
+    assert response.status_code == 400, response.text
+
+
 def test_python_client_with_a_foreign_origin_cannot_connect(server, token, neighbour):
     client = socketio.Client(reconnection=False)  # polling first, as browsers do
     with pytest.raises(socketio.exceptions.ConnectionError):

@@ -5,6 +5,7 @@ import { coalesced } from './coalesce.js';
 import { element } from './dom.js';
 import { formatTime } from './format.js';
 import { t } from './i18n.js';
+import { attachCalls } from './call-view.js';
 import { createSocketClient, startPage } from './page.js';
 
 // Presence changes are not pushed by the contract (only durable events and
@@ -20,6 +21,7 @@ class AdminView {
     this.online = new Set();
     this.connectedUsers = null;
     this.refreshConversations = coalesced(() => this.loadConversations(), 150);
+    this.calls = attachCalls(client, user);
   }
 
   start() {
@@ -93,7 +95,9 @@ class AdminView {
     row.dataset.userId = agent.id;
     const status = element('td');
     status.append(this.presence(agent.id));
-    row.append(element('td', null, this.agentName(agent.id)), status, element('td', 'num', agent.conversations), element('td', 'num', agent.unread));
+    const call = element('td');
+    if (agent.id !== this.user.id) call.append(this.calls.callButtons(agent.id, this.agentName(agent.id)));
+    row.append(element('td', null, this.agentName(agent.id)), status, element('td', 'num', agent.conversations), element('td', 'num', agent.unread), call);
     return row;
   }
 

@@ -12,9 +12,10 @@ export class ApiError extends Error {
 
 let refreshing = null;
 
-async function request(path, { method = 'GET', body, token } = {}) {
+async function request(path, { method = 'GET', body, token, csrf } = {}) {
   const headers = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (csrf) headers['X-CSRF-TOKEN'] = csrf;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch(path, {
     method,
@@ -29,11 +30,11 @@ async function request(path, { method = 'GET', body, token } = {}) {
   return data;
 }
 
-// A new access token from the refresh token; concurrent callers share one request.
+// A new access token from the refresh cookie; concurrent callers share one request.
 // A refused refresh token ends the session.
 export function refreshAccessToken() {
   if (!refreshing) {
-    refreshing = request('/api/auth/refresh', { method: 'POST', token: session.refreshToken() })
+    refreshing = request('/api/auth/refresh', { method: 'POST', csrf: session.refreshCsrfToken() })
       .then(({ accessToken }) => {
         session.saveAccessToken(accessToken);
         return accessToken;
@@ -63,7 +64,10 @@ export async function call(path, options = {}) {
 }
 
 export function login(email, password) {
-  return request('/api/auth/login', { method: 'POST', body: { email, password } });
+  return request('/api/auth/login', {
+    method: 'POST',
+    body: { email, password, refreshCookie: true },
+  });
 }
 
 export function logout() {
@@ -110,4 +114,8 @@ export function events(after, limit = 1000) {
 
 export function realtimeStatus() {
   return call('/api/realtime/status');
+}
+
+export function iceServers() {
+  return call('/api/realtime/ice-servers');
 }

@@ -134,6 +134,11 @@ const TEXT = {
   },
 };
 
+// Strings a self-contained module keeps beside its code (e.g. call-view.js): {en: {...}, tr: {...}}.
+export function addText(texts) {
+  LANGUAGES.forEach((lang) => Object.assign(TEXT[lang], texts[lang] || {}));
+}
+
 function browserLanguage() {
   const preferred = navigator.languages?.length ? navigator.languages : [navigator.language];
   for (const tag of preferred) {

@@ -9,11 +9,18 @@ const errorBox = document.getElementById('login-error');
 
 const ERROR_TEXT = { 401: 'login.failed', 403: 'login.inactive', 429: 'login.rateLimited' };
 
-// Only a path on this site: never forward to another origin.
+const PANEL_PAGES = ['/client', '/admin'];
+
+// The page asked for in ?next=, as the server checked it (a panel page, or
+// nothing), checked again the way the browser will read it: same origin and a
+// panel page, never another site (`/\evil.example/` reads as `//evil.example/`).
 function nextPage(user) {
-  const next = new URLSearchParams(location.search).get('next');
-  if (next && next.startsWith('/') && !next.startsWith('//')) return next;
-  return user.role === 'ADMIN' ? '/admin' : '/client';
+  const fallback = user.role === 'ADMIN' ? '/admin' : '/client';
+  const next = form.dataset.next;
+  if (!next) return fallback;
+  const url = new URL(next, location.origin);
+  if (url.origin !== location.origin || !PANEL_PAGES.includes(url.pathname)) return fallback;
+  return url.pathname + url.search;
 }
 
 function showError(key) {

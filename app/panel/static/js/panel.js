@@ -5,6 +5,7 @@ import { coalesced } from './coalesce.js';
 import { renderConversationList } from './conversation-list.js';
 import { t } from './i18n.js';
 import { MessageView } from './message-view.js';
+import { attachCalls } from './call-view.js';
 import { createSocketClient, startPage } from './page.js';
 import { ReplyBox } from './reply-box.js';
 import { ReplyWindow } from './reply-window.js';
@@ -217,4 +218,8 @@ class AgentPanel {
 }
 
 const user = startPage();
-if (user) new AgentPanel(user, createSocketClient()).start();
+if (user) {
+  const client = createSocketClient();
+  attachCalls(client, user).addSupportButton(document.querySelector('.topbar'), document.querySelector('.topbar .spacer'));
+  new AgentPanel(user, client).start();
+}

@@ -11,6 +11,8 @@ import * as notifications from './notifications.js';
 import * as session from './session.js';
 
 const DURABLE_EVENTS = ['new_message', 'message_read', 'message_status'];
+// Call signalling (call-view.js): ephemeral, passed on as they come.
+const CALL_EVENTS = ['call_incoming', 'call_accepted', 'call_signal', 'call_ended'];
 const RECONNECTION = {
   reconnection: true,
   reconnectionDelay: 1000,
@@ -133,6 +135,7 @@ export class SocketClient {
     socket.io.on('reconnect_failed', () => this.startPolling());
     DURABLE_EVENTS.forEach((name) => socket.on(name, (data) => this.receive(name, data)));
     socket.on('user_typing', (data) => this.trigger('user_typing', data));
+    CALL_EVENTS.forEach((name) => socket.on(name, (data) => this.trigger(name, data)));
     socket.on('resync_required', () => this.trigger('resync_required', {}));
     socket.on('error', (data) => this.trigger('error', data));
   }
