@@ -41,12 +41,16 @@ def receive(envelope: Envelope) -> Tally:
             value = change.value
             number = value.metadata.phone_number_id if value.metadata else ""
             owner = owners.get(number)
-            if change.field != "messages" or owner is None:
+            if change.field != "messages":
+                log.info("whatsapp webhook: %r change for number %r ignored", change.field, number)
+                tally.ignored += 1
+                continue
+            if owner is None:
                 log.warning(
-                    "whatsapp webhook: change %r for number %r not stored (no owner; "
-                    "`flask numbers add` ties a number to a user)",
-                    change.field,
+                    "whatsapp webhook: change for number %r not stored: no user owns it "
+                    "(`flask numbers add %s --user EMAIL`)",
                     number,
+                    number or "PHONE_NUMBER_ID",
                 )
                 tally.ignored += 1
                 continue
