@@ -177,6 +177,26 @@ class Config:
     HEADER_TIMEOUT_SECONDS = _float("HEADER_TIMEOUT_SECONDS", 10)
     # Worker connections that websockets and requests still sending headers never take.
     HTTP_RESERVE_CONNECTIONS = _int("HTTP_RESERVE_CONNECTIONS", 100)
+    # Media (docs/media.md): S3-compatible storage when MEDIA_S3_BUCKET is set,
+    # otherwise files under instance/media (MEDIA_ROOT).
+    MEDIA_ROOT = os.environ.get("MEDIA_ROOT") or str(INSTANCE_DIR / "media")
+    MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+    MEDIA_S3_ENDPOINT_URL = os.environ.get("MEDIA_S3_ENDPOINT_URL") or None
+    MEDIA_S3_REGION = os.environ.get("MEDIA_S3_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    MEDIA_S3_PREFIX = os.environ.get("MEDIA_S3_PREFIX", "media/")
+    # How long the credential inside media.url lives (n8n fetches outgoing files with it).
+    MEDIA_URL_SECONDS = _int("MEDIA_URL_SECONDS", 3600)
+    # Where n8n reaches this server: the base of an outgoing file's media_url.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL") or f"http://127.0.0.1:{_int('PORT', 5000)}"
+    # Media downloads from the webhook: "1" lets them reach private and loopback addresses.
+    MEDIA_FETCH_ALLOW_PRIVATE = os.environ.get("MEDIA_FETCH_ALLOW_PRIVATE") == "1"
+    MEDIA_FETCH_TIMEOUT_SECONDS = _float("MEDIA_FETCH_TIMEOUT_SECONDS", 20)
+    # An agent's upload not finished within this is deleted.
+    MEDIA_UPLOAD_TTL_SECONDS = _int("MEDIA_UPLOAD_TTL_SECONDS", 3600)
+    # Where uploads in progress are kept (local to the process's host).
+    MEDIA_UPLOAD_DIR = os.environ.get("MEDIA_UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
+    # How often the housekeeping loop looks for such uploads (0: never).
+    MEDIA_UPLOAD_SWEEP_SECONDS = _float("MEDIA_UPLOAD_SWEEP_SECONDS", 60)
 
 
 class TestingConfig(Config):
@@ -192,6 +212,7 @@ class TestingConfig(Config):
     # The in-memory database has one connection; a sweeping thread would share
     # it with the test. Tests call token_sweep.sweep() themselves.
     TOKEN_SWEEP_SECONDS = 0
+    MEDIA_UPLOAD_SWEEP_SECONDS = 0
 
 
 configs = {"default": Config, "testing": TestingConfig}

@@ -106,7 +106,67 @@ class Message(db.Model):
     # A template reply: {"name", "language", "components"?} as JSON (WhatsApp's template object).
     template: Mapped[str | None] = mapped_column(Text, default=None)
 
+    # Rich messages: a location as JSON, the quoted message's id, the customer's reaction.
+    location: Mapped[str | None] = mapped_column(Text, default=None)
+    reply_to: Mapped[str | None] = mapped_column(String(40), default=None)
+    reactions: Mapped[str | None] = mapped_column(Text, default=None)
+
     conversation: Mapped[Conversation] = relationship(lazy="joined")
+    # media.message_id holds our public message id (no foreign key: the file is
+    # stored before its message, in the message's transaction).
+    media: Mapped[Media | None] = relationship(
+        primaryjoin="foreign(Media.message_id) == Message.id",
+        lazy="selectin",
+        viewonly=True,
+        uselist=False,
+    )
+
+    @property
+    def location_dict(self) -> dict | None:
+        return json.loads(self.location) if self.location else None
+
+    @property
+    def reaction_counts(self) -> dict:
+        return json.loads(self.reactions) if self.reactions else {}
+
+
+def new_media_id() -> str:
+    return "med_" + uuid.uuid4().hex
+
+
+class Media(db.Model):
+    """A stored file of a message: its bytes live in the media storage under `storage_key`."""
+
+    __tablename__ = "media"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_media_id)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)  # the conversation's owner
+    conversation_id: Mapped[int] = mapped_column(Integer)
+    message_id: Mapped[str | None] = mapped_column(String(40), unique=True, default=None)
+    storage_key: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(127))  # sniffed from the bytes
+    size: Mapped[int] = mapped_column(BigInteger)
+    filename: Mapped[str | None] = mapped_column(String(255), default=None)
+    caption: Mapped[str | None] = mapped_column(Text, default=None)
+    voice: Mapped[bool] = mapped_column(default=False)
+    sha256: Mapped[str] = mapped_column(String(64))
+    thumbnail_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class MediaUpload(db.Model):
+    """An agent's file arriving in chunks over the socket, until upload_finish."""
+
+    __tablename__ = "media_uploads"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)  # the uploader
+    conversation_id: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(127))  # as declared
+    size: Mapped[int] = mapped_column(BigInteger)
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class OutboundDelivery(db.Model):

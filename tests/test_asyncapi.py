@@ -10,6 +10,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from app.extensions import socketio
+from app.schemas.socket import CLIENT_EVENTS
 from tests.conftest import received, webhook_body
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")

@@ -9,6 +9,7 @@ from app.api import (  # noqa: E402,F401
     conversations,
     docs,
     events,
+    media,
     messages,
     realtime,
     templates,

@@ -1,9 +1,15 @@
 """Conversations and their messages."""
 
+from flask import request
 from flask_jwt_extended import current_user, jwt_required
 
 from app.api import bp
+from app.errors import ValidationError
+from app.media import uploads
+from app.media.ingest import read_chunks
+from app.schemas import validation
 from app.schemas.http import BEARER, operation
+from app.schemas.media import ReplyFileFields, ReplyUpload
 from app.schemas.messages import Message, SentMessage
 from app.schemas.rest import (
     Conversation,
@@ -53,11 +59,12 @@ def conversation_messages(conversation_id: int, query: MessagesPageQuery):
 @operation(
     path=ConversationPath,
     body=Reply,
+    multipart=ReplyUpload,
     responses={201: SentMessage, 200: SentMessage},
     errors=(400, 401, 403, 404, 409),
     security=BEARER,
 )
-def send_reply(conversation_id: int, body: Reply):
+def send_reply(conversation_id: int, body: Reply | None):
     """Reply to the customer: stored `pending`, then sent; idempotent on clientMessageId.
 
     The reply is emitted as `new_message` (direction OUTBOUND). The same
@@ -65,9 +72,34 @@ def send_reply(conversation_id: int, body: Reply):
     Free-form `content` more than 24 hours after the customer's last message
     (`windowExpiresAt`) is 409 `window_closed`; a `template` is allowed at any time.
     """
-    body.check_one_kind()
+    if body is not None:
+        body.check_one_kind()
     conversation = conversations.get_visible(conversation_id, current_user)
-    reply, created = replies.create(
-        conversation, current_user, body.content, body.client_message_id, body.template
-    )
+    if body is None:
+        reply, created = _reply_with_file(conversation)
+    else:
+        reply, created = replies.create(
+            conversation,
+            current_user,
+            body.content,
+            body.client_message_id,
+            template=body.template,
+        )
     return reply, 201 if created else 200
+
+
+def _reply_with_file(conversation):
+    """The multipart reply: `file`, `content?` (the caption), `clientMessageId?`."""
+    part = request.files.get("file")
+    if part is None:
+        raise ValidationError("file is required in a multipart request", field="file")
+    fields = validation.validate(ReplyFileFields, request.form.to_dict())
+    return uploads.send_file(
+        conversation,
+        current_user,
+        read_chunks(part.stream),
+        part.mimetype,
+        part.filename or None,
+        fields.content,
+        fields.client_message_id,
+    )

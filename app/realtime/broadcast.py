@@ -70,3 +70,9 @@ def call_event(name: str, payload: BaseModel, to: list[str], skip_sid: str | Non
     the other party may be connected to another process."""
     labelled(EVENTS_EMITTED, name).inc()
     socketio.emit(name, payload.model_dump(), to=to, skip_sid=skip_sid)
+
+
+def upload_progress(user_id: int, payload) -> None:
+    """Tell every socket of an uploader how far its upload got (ephemeral: no eventId)."""
+    labelled(EVENTS_EMITTED, "upload_progress").inc()
+    socketio.emit("upload_progress", payload.model_dump(), to=user_room(user_id))

@@ -42,7 +42,11 @@ log = logging.getLogger(__name__)
 
 
 class Refused(Exception):
-    """A client event refused with the contract's message."""
+    """A client event refused with the contract's message (and keys its ack adds)."""
+
+    def __init__(self, message: str, ack_extra: dict | None = None):
+        super().__init__(message)
+        self.ack_extra = ack_extra or {}
 
 
 @socketio.on("connect")
@@ -173,8 +177,8 @@ def client_event(
             try:
                 answer = _run_checked(handler, payload, args[0] if args else None, limits)
             except Refused as exc:
-                return _refuse(str(exc))
-            return (answer or Ack()).model_dump()
+                return _refuse(str(exc), exc.ack_extra)
+            return (answer or Ack()).model_dump(mode="json")
 
         return wrapper
 
@@ -193,6 +197,7 @@ def _validated(payload: type[ClientPayload], data) -> ClientPayload:
 def _run_checked(
     handler, payload: type[ClientPayload], data, limits: tuple[EventLimit, ...] | None
 ) -> BaseModel | None:
+    """Run the handler on the validated payload; returns its ack model (None: the plain one)."""
     connection = state().connections.get(request.sid)
     if connection is None:
         raise Refused("Unauthorized")
@@ -205,16 +210,16 @@ def _run_checked(
     except Forbidden as exc:
         raise Refused("Unauthorized") from exc
     except AppError as exc:
-        raise Refused(exc.message) from exc
+        raise Refused(exc.message, getattr(exc, "ack_extra", None)) from exc
     except DBAPIError as exc:
         db.session.rollback()
         log.warning("database unavailable during a socket event: %s", exc)
         raise Refused("Service unavailable") from exc
 
 
-def _refuse(message: str) -> dict:
+def _refuse(message: str, ack_extra: dict | None = None) -> dict:
     broadcast.to_socket(request.sid, "error", ErrorEvent(message=message).model_dump())
-    return Refusal(error=message).model_dump()
+    return {**Refusal(error=message).model_dump(), **(ack_extra or {})}
 
 
 def _current_user(connection: Connection) -> User:
@@ -263,3 +268,6 @@ def typing(connection: Connection, data: Typing) -> None:
 def mark_read(connection: Connection, data: MarkRead) -> None:
     """Mark a message read (owner or admin); emits `message_read`, like the REST PATCH."""
     messages.mark_read(data.message_id, _current_user(connection))
+
+
+from app.realtime import uploads  # noqa: E402,F401  (registers the upload events)

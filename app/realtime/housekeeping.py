@@ -9,6 +9,7 @@ import logging
 import time
 
 from app.extensions import socketio
+from app.media import uploads
 from app.realtime import broadcast, token_sweep
 from app.services import calls
 from app.transport import sessions
@@ -27,7 +28,7 @@ def ensure_started(app) -> None:
 
 
 def _run(app, shared) -> None:
-    last_token_sweep = 0.0
+    last_token_sweep = last_upload_sweep = 0.0
     while True:
         socketio.sleep(TICK_SECONDS)
         try:
@@ -41,6 +42,10 @@ def _run(app, shared) -> None:
             if sweep_every and time.monotonic() - last_token_sweep >= sweep_every:
                 last_token_sweep = time.monotonic()
                 token_sweep.sweep(app, shared)
+            upload_sweep_every = app.config["MEDIA_UPLOAD_SWEEP_SECONDS"]
+            if upload_sweep_every and time.monotonic() - last_upload_sweep >= upload_sweep_every:
+                last_upload_sweep = time.monotonic()
+                uploads.expire(app)
         except Exception:
             log.exception("housekeeping tick failed")
 

@@ -1,5 +1,6 @@
 """Creating messages and marking them read: the one path for webhook, REST and socket."""
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -12,9 +13,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import Forbidden, NotFound
 from app.extensions import db
-from app.models import Conversation, Message, OutboundDelivery, User, new_message_id
+from app.media.ingest import StoredFile
+from app.models import Conversation, Media, Message, OutboundDelivery, User, new_message_id
 from app.realtime import broadcast
-from app.schemas.messages import MessageRead, NewMessage
+from app.schemas.messages import Location, MediaRef, MessageRead, NewMessage
 from app.schemas.rest import Stats
 from app.schemas.webhooks import IncomingMessage
 from app.services import events
@@ -43,6 +45,15 @@ class Draft:
     client_message_id: str | None = None
     status: str | None = None
     template: str | None = None  # a template reply: WhatsApp's template object as JSON
+    # Rich messages: a stored file (app/media/ingest.py), a location, the quoted message.
+    media: "StoredFile | None" = None
+    location: dict | None = None
+    reply_to: str | None = None
+
+    @property
+    def preview(self) -> str:
+        """The conversation list's last message: the text, or the type of a file without one."""
+        return self.content[:200] or f"[{self.message_type}]"
 
 
 class Stored(NamedTuple):
@@ -104,6 +115,44 @@ def _outbox_insert():
     return OutboundDelivery.__table__.insert()
 
 
+@cache
+def _media_insert():
+    return Media.__table__.insert()
+
+
+def _rich_values(draft: Draft) -> dict:
+    """A rich message's own columns (left out of a plain one: fewer parameters to bind)."""
+    values = {}
+    if draft.location is not None:
+        values["location"] = json.dumps(draft.location)
+    if draft.reply_to is not None:
+        values["reply_to"] = draft.reply_to
+    return values
+
+
+def _insert_media(connection, draft: Draft, message_id: str, conversation_id: int) -> None:
+    """Tie the stored file to its message, in the message's transaction."""
+    media = draft.media
+    connection.execute(
+        _media_insert(),
+        {
+            "id": media.id,
+            "user_id": draft.user_id,
+            "conversation_id": conversation_id,
+            "message_id": message_id,
+            "storage_key": media.storage_key,
+            "mime_type": media.mime_type,
+            "size": media.size,
+            "filename": media.filename,
+            "caption": media.caption,
+            "voice": media.voice,
+            "sha256": media.sha256,
+            "thumbnail_key": media.thumbnail_key,
+            "created_at": media.created_at,
+        },
+    )
+
+
 def _upsert_conversation(connection, draft: Draft, timestamp: datetime):
     """Create or update the conversation in one statement, never reading it first.
 
@@ -113,7 +162,7 @@ def _upsert_conversation(connection, draft: Draft, timestamp: datetime):
         "user_id": draft.user_id,
         "customer_phone": draft.customer_phone,
         "customer_name": draft.customer_name,
-        "last_message": draft.content[:200],
+        "last_message": draft.preview,
         "last_message_at": timestamp,
         "created_at": utcnow(),
     }
@@ -152,6 +201,7 @@ def _insert_on(connection, draft: Draft) -> tuple[Stored, events.RecordedEvent]:
         "whatsapp_id": draft.whatsapp_id,
         "is_read": False,
         "created_at": now,
+        **_rich_values(draft),
     }
     queued = draft.status == "pending"
     if queued:  # a reply's own columns (left out otherwise: fewer parameters to bind)
@@ -168,6 +218,8 @@ def _insert_on(connection, draft: Draft) -> tuple[Stored, events.RecordedEvent]:
         connection.execute(
             _outbox_insert(), {"message_seq": result.scalar_one(), "next_attempt_at": now}
         )
+    if draft.media is not None:
+        _insert_media(connection, draft, values["id"], conversation_id)
     payload = NewMessage(
         id=values["id"],
         conversation_id=conversation_id,
@@ -179,12 +231,17 @@ def _insert_on(connection, draft: Draft) -> tuple[Stored, events.RecordedEvent]:
         direction=draft.direction,
         timestamp=timestamp,
         is_read=False,
+        media=MediaRef.of(draft.media),
+        location=Location(**draft.location) if draft.location else None,
+        reply_to=draft.reply_to,
     )
     event = events.record("new_message", draft.user_id, conversation_id, payload, connection)
     return Stored(values["id"], conversation_id, payload), event
 
 
-def store(incoming: IncomingMessage) -> tuple[Message | Stored, bool]:
+def store(
+    incoming: IncomingMessage, media: StoredFile | None = None, reply_to: str | None = None
+) -> tuple[Message | Stored, bool]:
     """Store a message n8n reported and emit `new_message`; returns (message, created).
 
     Idempotent on the WhatsApp id through its unique constraint: a repeat, even
@@ -195,11 +252,14 @@ def store(incoming: IncomingMessage) -> tuple[Message | Stored, bool]:
         user_id=incoming.user_id,
         customer_phone=incoming.customer_phone,
         customer_name=incoming.customer_name,
-        content=incoming.message_content,
+        content=incoming.message_content or "",
         message_type=incoming.message_type,
         direction=incoming.direction,
         timestamp=incoming.timestamp,
         whatsapp_id=incoming.message_id,
+        media=media,
+        location=incoming.location.model_dump() if incoming.location else None,
+        reply_to=reply_to,
     )
     try:
         return write(draft), True

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 
 from app.errors import Conflict, NotFound
 from app.extensions import db
+from app.media import links
 from app.metrics import OUTBOX_ATTEMPTS
 from app.models import Message, OutboundDelivery
 from app.realtime import broadcast
@@ -76,7 +77,8 @@ def _lease() -> timedelta:
 
 
 def _payload(message: Message) -> dict:
-    """The body n8n receives for one reply (a template reply adds WhatsApp's `template`)."""
+    """The body n8n receives for one reply (a file's link, type, name and caption, or a
+    template reply's WhatsApp `template`, too)."""
     payload = {
         "message_id": message.id,
         "user_id": message.user_id,
@@ -86,6 +88,15 @@ def _payload(message: Message) -> dict:
     }
     if message.template:
         payload["template"] = json.loads(message.template)
+    media = message.media
+    if media is not None:
+        payload.update(
+            # Signed when handed off, so the link lives MEDIA_URL_SECONDS from each attempt.
+            media_url=links.absolute_media_url(media.id),
+            mime_type=media.mime_type,
+            filename=media.filename,
+            caption=media.caption,
+        )
     return payload
 
 

@@ -4,6 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.media.ingest import StoredFile
 from app.models import Conversation, Message, User
 from app.schemas.messages import SentMessage
 from app.schemas.templates import TemplateReply
@@ -27,6 +28,8 @@ def create(
     author: User,
     content: str | None,
     client_message_id: str | None,
+    media: StoredFile | None = None,
+    message_type: str = "text",
     template: TemplateReply | None = None,
 ) -> tuple[SentMessage, bool]:
     """Store a reply, queue it for sending and emit `new_message`; returns (reply, created).
@@ -47,7 +50,8 @@ def create(
         customer_phone=conversation.customer_phone,
         customer_name="",  # keeps the conversation's
         content=content if template is None else templates.text_of(template),
-        message_type="text" if template is None else "template",
+        message_type=message_type if template is None else "template",
+        media=media,
         direction="OUTBOUND",
         sent_by=author.id,
         client_message_id=client_message_id,

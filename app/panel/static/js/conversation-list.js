@@ -17,7 +17,7 @@ function conversationItem(conversation, { activeId, showAgent }) {
     element('time', 'conversation-time', formatTime(conversation.lastMessageAt)),
   );
   const bottom = element('span', 'conversation-bottom');
-  bottom.append(element('span', 'conversation-preview', conversation.lastMessage));
+  bottom.append(element('span', 'conversation-preview', preview(conversation.lastMessage)));
   if (conversation.unreadCount > 0) {
     const badge = element('span', 'unread-badge', String(conversation.unreadCount));
     badge.title = t('conversations.unread', { count: conversation.unreadCount });
@@ -36,4 +36,13 @@ export function renderConversationList(list, conversations, { activeId, showAgen
     const item = event.target.closest('.conversation-item');
     if (item) onOpen(Number(item.dataset.conversationId));
   };
+}
+
+// A message without text is previewed by the server as its type ("[image]"):
+// show that in the interface language.
+const TYPE_PREVIEW = /^\[(image|audio|video|document|sticker|location|contacts|interactive|button|unsupported)\]$/;
+
+function preview(lastMessage) {
+  const match = TYPE_PREVIEW.exec(lastMessage || '');
+  return match ? t(`media.${match[1]}`) : lastMessage;
 }

@@ -46,6 +46,27 @@ const TEXT = {
     'template.send': 'Send template',
     'template.none': 'No templates configured',
     'template.parameter': 'Parameter {n}',
+    'media.image': 'Photo',
+    'media.audio': 'Audio',
+    'media.voice': 'Voice message',
+    'media.video': 'Video',
+    'media.document': 'Document',
+    'media.sticker': 'Sticker',
+    'media.location': 'Location',
+    'media.contacts': 'Contact',
+    'media.interactive': 'Interactive message',
+    'media.button': 'Button reply',
+    'media.unsupported': 'Unsupported message',
+    'media.text': 'Message',
+    'media.download': 'Download',
+    'media.reactions': 'Customer reaction',
+    'attach.button': 'Attach a file',
+    'attach.drop': 'Drop the file to send it',
+    'attach.cancel': 'Cancel',
+    'attach.uploading': 'Uploading {name}',
+    'attach.resuming': 'Resuming {name}',
+    'attach.failed': 'The file could not be sent: {reason}',
+    'attach.tooLarge': 'The file is too large.',
     'status.pending': 'Sending',
     'status.sent': 'Sent',
     'status.delivered': 'Delivered',
@@ -110,6 +131,27 @@ const TEXT = {
     'template.send': 'Şablonu gönder',
     'template.none': 'Tanımlı şablon yok',
     'template.parameter': 'Parametre {n}',
+    'media.image': 'Fotoğraf',
+    'media.audio': 'Ses',
+    'media.voice': 'Sesli mesaj',
+    'media.video': 'Video',
+    'media.document': 'Belge',
+    'media.sticker': 'Çıkartma',
+    'media.location': 'Konum',
+    'media.contacts': 'Kişi',
+    'media.interactive': 'Etkileşimli mesaj',
+    'media.button': 'Düğme yanıtı',
+    'media.unsupported': 'Desteklenmeyen mesaj',
+    'media.text': 'Mesaj',
+    'media.download': 'İndir',
+    'media.reactions': 'Müşterinin tepkisi',
+    'attach.button': 'Dosya ekle',
+    'attach.drop': 'Göndermek için dosyayı bırakın',
+    'attach.cancel': 'İptal',
+    'attach.uploading': '{name} yükleniyor',
+    'attach.resuming': '{name} yüklemesi sürüyor',
+    'attach.failed': 'Dosya gönderilemedi: {reason}',
+    'attach.tooLarge': 'Dosya çok büyük.',
     'status.pending': 'Gönderiliyor',
     'status.sent': 'Gönderildi',
     'status.delivered': 'İletildi',
@@ -170,6 +212,10 @@ export function translatePage(root = document) {
   });
   root.querySelectorAll('[data-i18n-placeholder]').forEach((el) => {
     el.placeholder = t(el.dataset.i18nPlaceholder);
+  });
+  root.querySelectorAll('[data-i18n-title]').forEach((el) => {
+    el.title = t(el.dataset.i18nTitle);
+    el.setAttribute('aria-label', el.title);
   });
 }
 

@@ -1,8 +1,10 @@
-// The open conversation's messages: text bubbles in time order, with delivery marks.
+// The open conversation's messages in time order: text, files, places, quotes and
+// reactions (media-parts.js), with delivery marks.
 
 import { element } from './dom.js';
 import { formatTime } from './format.js';
 import { t } from './i18n.js';
+import { locationPart, mediaPart, quotePart, reactionsPart } from './media-parts.js';
 
 const STATUS_RANK = { pending: 0, sent: 1, delivered: 2, read: 3 };
 const STATUS_MARK = { pending: '🕓', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '!' };
@@ -169,7 +171,25 @@ export class MessageView {
       el.dataset.status = message.status || 'pending';
       meta.append(...this.statusParts(message));
     }
-    el.replaceChildren(element('p', 'message-text', message.messageContent), meta);
+    const reactions = reactionsPart(message.reactions);
+    if (reactions) meta.prepend(reactions);
+    el.dataset.type = message.messageType || 'text';
+    const parts = [
+      quotePart(message.replyTo ? this.items.get(message.replyTo)?.message : null),
+      mediaPart(message),
+      locationPart(message.location),
+      message.messageContent ? element('p', 'message-text', message.messageContent) : null,
+      meta,
+    ];
+    el.replaceChildren(...parts.filter(Boolean));
+  }
+
+  // The customer reacted to a message (or took the reaction back).
+  setReactions(messageId, reactions) {
+    const item = this.items.get(messageId);
+    if (!item) return;
+    item.message.reactions = reactions;
+    this.draw(item);
   }
 
   statusParts(message) {

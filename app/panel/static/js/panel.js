@@ -1,6 +1,7 @@
 // The agent panel: conversation list, the open conversation, replies, typing.
 
 import * as api from './api.js';
+import { Attachments } from './attachments.js';
 import { coalesced } from './coalesce.js';
 import { renderConversationList } from './conversation-list.js';
 import { t } from './i18n.js';
@@ -39,6 +40,22 @@ class AgentPanel {
       onSend: (template, preview) => this.replies.sendTemplate(this.openId, template, preview),
     });
     this.window = new ReplyWindow($('window-status'), (open) => this.showComposer(open));
+    this.attachments = new Attachments({
+      button: $('attach-button'),
+      input: $('attach-input'),
+      dropZone: $('conversation'),
+      pasteTarget: $('reply-input'),
+      progress: {
+        box: $('upload-progress'),
+        label: $('upload-label'),
+        bar: $('upload-bar'),
+        cancel: $('upload-cancel'),
+      },
+      client,
+      view: this.view,
+      conversationId: () => this.openId,
+      onError: (text) => this.client.showNotification(text, 'error'),
+    });
     // The list is the server's: every change reloads it (coalesced), so unread
     // counts and order never drift from what REST says.
     this.refreshList = coalesced(() => this.loadConversations(), 150);
@@ -49,6 +66,9 @@ class AgentPanel {
     client.on('new_message', (message) => this.onNewMessage(message));
     client.on('message_read', ({ messageId }) => this.onMessageRead(messageId));
     client.on('message_status', (event) => this.onMessageStatus(event));
+    client.on('message_reaction', ({ messageId, conversationId, reactions }) => {
+      if (conversationId === this.openId) this.view.setReactions(messageId, reactions);
+    });
     client.on('user_typing', (event) => this.onUserTyping(event));
     client.on('resync_required', () => this.reloadAll());
     // Covers whatever happened between the first REST load and the first connect.

@@ -10,7 +10,7 @@ import { EventCursor } from './event-cursor.js';
 import * as notifications from './notifications.js';
 import * as session from './session.js';
 
-const DURABLE_EVENTS = ['new_message', 'message_read', 'message_status'];
+const DURABLE_EVENTS = ['new_message', 'message_read', 'message_status', 'message_reaction'];
 // Call signalling (call-view.js): ephemeral, passed on as they come.
 const CALL_EVENTS = ['call_incoming', 'call_accepted', 'call_signal', 'call_ended'];
 const RECONNECTION = {
@@ -137,6 +137,7 @@ export class SocketClient {
     socket.on('user_typing', (data) => this.trigger('user_typing', data));
     CALL_EVENTS.forEach((name) => socket.on(name, (data) => this.trigger(name, data)));
     socket.on('resync_required', () => this.trigger('resync_required', {}));
+    socket.on('upload_progress', (data) => this.trigger('upload_progress', data));
     socket.on('error', (data) => this.trigger('error', data));
   }
 
@@ -302,6 +303,20 @@ export class SocketClient {
     this.sentAt.push(now);
     this.socket.timeout(ACK_TIMEOUT_MS).emit(event, payload, (timeout, ack) => {
       resolve(timeout ? { error: 'No answer' } : ack);
+    });
+  }
+
+  // Emit now, with an ack, outside the pacing above: the upload events have the
+  // server's own limits (400 chunks a second). Resolves with the ack, or {error}.
+  call(event, payload, timeoutMs = 30000) {
+    return new Promise((resolve) => {
+      if (!this.isConnected) {
+        resolve({ error: 'Not connected' });
+        return;
+      }
+      this.socket.timeout(timeoutMs).emit(event, payload, (timeout, ack) => {
+        resolve(timeout ? { error: 'No answer' } : ack);
+      });
     });
   }
 
