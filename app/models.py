@@ -229,6 +229,33 @@ class WhatsappNumber(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class WhatsappMediaFetch(db.Model):
+    """The durable queue of files to fetch from the Graph API: one row per inbound file.
+
+    Written with its message (which is emitted at once, without its file);
+    a fetcher claims a due row by pushing `next_attempt_at` past a lease, as
+    the reply queue does, so a crashed fetcher only delays it.
+    """
+
+    __tablename__ = "whatsapp_media_fetches"
+    __table_args__ = (Index("ix_whatsapp_media_fetches_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(40), unique=True)  # our id of the message
+    media_id: Mapped[str] = mapped_column(String(255))  # the Graph API's id (lives ~7 days)
+    # What Meta said about the file: kept for ingest once the bytes are here.
+    mime_type: Mapped[str | None] = mapped_column(String(127), default=None)
+    filename: Mapped[str | None] = mapped_column(String(255), default=None)
+    caption: Mapped[str | None] = mapped_column(Text, default=None)
+    sha256: Mapped[str | None] = mapped_column(String(128), default=None)
+    voice: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class RevokedToken(db.Model):
     """A JWT revoked by logout; kept until it would have expired anyway."""
 

@@ -5,6 +5,8 @@ changes the way Meta batches them, and `signed()` gives the body and headers
 Meta would send.
 """
 
+import base64
+import hashlib
 import itertools
 import json
 import time
@@ -85,13 +87,16 @@ def unsupported(**kw) -> dict:
     return message("unsupported", None, errors=[error], **kw)
 
 
-def image(media_id: str = "1013859600285441", caption: str = "Faturam", **kw) -> dict:
-    part = {
-        "caption": caption,
-        "mime_type": "image/jpeg",
-        "sha256": "p4/7Wsl2lPHq3lJm9x8AAAAAAAAAAAAAAAAAAAAAAAA=",
-        "id": media_id,
-    }
+def image(
+    media_id: str = "1013859600285441",
+    caption: str = "Faturam",
+    data: bytes = b"",
+    mime_type: str = "image/jpeg",
+    **kw,
+) -> dict:
+    """An image by media id; `data` gives the sha256 Meta sends for the file's bytes."""
+    digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    part = {"caption": caption, "mime_type": mime_type, "sha256": digest, "id": media_id}
     return message("image", part, **kw)
 
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from app.channels import whatsapp_content
+from app.errors import NotFound
 from app.schemas.whatsapp import ChangeValue, Envelope, InboundMessage, Status
-from app.services import delivery_status, messages, whatsapp_numbers
+from app.services import delivery_status, messages, outbox, reactions, whatsapp_numbers
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,7 @@ def _receive_messages(value: ChangeValue, owner: int, tally: Tally) -> None:
     names = {contact.wa_id: contact.profile.name for contact in value.contacts}
     for message in sorted(value.messages, key=_meta_time):
         if message.type == "reaction":
-            # Reactions update the reacted message (the rich-messages lane); not stored as one.
-            log.info("whatsapp webhook: reaction %s not stored as a message", message.id)
-            tally.ignored += 1
+            _react(message, tally)
             continue
         if _store(_draft(message, owner, names.get(message.from_, ""))):
             tally.stored += 1
@@ -77,6 +76,25 @@ def _receive_messages(value: ChangeValue, owner: int, tally: Tally) -> None:
 
 def _meta_time(message: InboundMessage):
     return (message.timestamp is None, message.timestamp or 0)
+
+
+def _react(message: InboundMessage, tally: Tally) -> None:
+    """A reaction changes the reacted message (reactions.react); it is no message of its own."""
+    part = message.part("reaction") or {}
+    try:
+        reactions.react(str(part.get("message_id", "")), str(part.get("emoji") or ""))
+    except NotFound:
+        log.info("whatsapp webhook: reaction %s to a message we never saw", message.id)
+        tally.ignored += 1
+        return
+    tally.stored += 1
+
+
+def _quoted(message: InboundMessage) -> str | None:
+    """Our id of the message this one quotes (`context.id`), when we have it."""
+    quoted_wamid = (message.context or {}).get("id")
+    quoted = messages.find_by_whatsapp_id(str(quoted_wamid)) if quoted_wamid else None
+    return quoted.id if quoted is not None else None
 
 
 def _draft(message: InboundMessage, owner: int, name: str) -> messages.Draft:
@@ -89,17 +107,26 @@ def _draft(message: InboundMessage, owner: int, name: str) -> messages.Draft:
         message_type=kind,
         timestamp=message.timestamp,
         whatsapp_id=message.id,
+        location=whatsapp_content.location(message),
+        reply_to=_quoted(message),
+        media_fetch=whatsapp_content.media_fetch(message),
     )
 
 
 def _store(draft: messages.Draft) -> bool:
-    """Write one message; False when its wamid was stored before (nothing written again)."""
+    """Write one message; False when its wamid was stored before (nothing written again).
+
+    A file is fetched afterwards from its queue row, written with the message:
+    the message is emitted at once, and `message_media` follows with the file.
+    """
     try:
         messages.write(draft)
     except IntegrityError:
         if messages.find_by_whatsapp_id(draft.whatsapp_id) is None:
             raise
         return False
+    if draft.media_fetch is not None:
+        outbox.notify()  # the sender loop fetches files too
     return True
 
 

@@ -86,3 +86,32 @@ def media_id(message: InboundMessage) -> str | None:
         return None
     found = _dict(message.part(message.type)).get("id")
     return str(found) if found else None
+
+
+def location(message: InboundMessage) -> dict | None:
+    """A shared place as the inbox keeps it: {latitude, longitude, name, address}."""
+    if message.type != "location":
+        return None
+    place = _dict(message.part("location"))
+    return {
+        "latitude": place.get("latitude"),
+        "longitude": place.get("longitude"),
+        "name": place.get("name"),
+        "address": place.get("address"),
+    }
+
+
+def media_fetch(message: InboundMessage) -> dict | None:
+    """What to fetch for a file known by its Graph media id (None for other messages)."""
+    found = media_id(message)
+    if found is None:
+        return None
+    part = _dict(message.part(message.type))
+    return {
+        "media_id": found,
+        "mime_type": part.get("mime_type"),
+        "filename": part.get("filename"),
+        "caption": part.get("caption"),
+        "sha256": part.get("sha256"),
+        "voice": bool(part.get("voice")),
+    }

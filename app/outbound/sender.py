@@ -15,7 +15,7 @@ from flask import Flask, current_app
 
 from app.extensions import db, socketio
 from app.outbound import n8n, whatsapp
-from app.services import outbox
+from app.services import media_fetches, outbox
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +47,15 @@ def run(app: Flask, stop: threading.Event | None = None) -> None:
 
 
 def tick(app: Flask) -> float:
-    """One pass over the due replies; returns how long to wait before the next."""
+    """One pass over the due replies and files to fetch; returns how long to wait."""
     with app.app_context():
         try:
             send_due()
-            return outbox.seconds_until_next(POLL_SECONDS)
+            media_fetches.fetch_due()
+            return min(
+                outbox.seconds_until_next(POLL_SECONDS),
+                media_fetches.seconds_until_next(POLL_SECONDS),
+            )
         except Exception:
             # The database may be down: keep the loop alive and look again later.
             log.exception("outbound sender pass failed")

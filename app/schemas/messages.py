@@ -169,6 +169,15 @@ class MessageReaction(CamelModel):
     reactions: dict[str, int] = Field(examples=[{"👍": 1}])
 
 
+class MessageMedia(CamelModel):
+    """A message's file arrived after the message (Cloud API files are fetched by id):
+    `message_media`."""
+
+    message_id: str
+    conversation_id: int
+    media: MediaRef
+
+
 class MessageStatus(CamelModel):
     """A reply's delivery status changed: the `message_status` event."""
 

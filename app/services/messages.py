@@ -14,7 +14,15 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import Forbidden, NotFound
 from app.extensions import db
 from app.media.ingest import StoredFile
-from app.models import Conversation, Media, Message, OutboundDelivery, User, new_message_id
+from app.models import (
+    Conversation,
+    Media,
+    Message,
+    OutboundDelivery,
+    User,
+    WhatsappMediaFetch,
+    new_message_id,
+)
 from app.realtime import broadcast
 from app.schemas.messages import Location, MediaRef, MessageRead, NewMessage
 from app.schemas.rest import Stats
@@ -45,6 +53,8 @@ class Draft:
     client_message_id: str | None = None
     status: str | None = None
     template: str | None = None  # a template reply: WhatsApp's template object as JSON
+    # A Cloud API file known by its Graph media id only: queued for fetching with the message.
+    media_fetch: dict | None = None
     # Rich messages: a stored file (app/media/ingest.py), a location, the quoted message.
     media: "StoredFile | None" = None
     location: dict | None = None
@@ -128,6 +138,11 @@ def _rich_values(draft: Draft) -> dict:
     if draft.reply_to is not None:
         values["reply_to"] = draft.reply_to
     return values
+
+
+@cache
+def _media_fetch_insert():
+    return WhatsappMediaFetch.__table__.insert()
 
 
 def _insert_media(connection, draft: Draft, message_id: str, conversation_id: int) -> None:
@@ -220,6 +235,11 @@ def _insert_on(connection, draft: Draft) -> tuple[Stored, events.RecordedEvent]:
         )
     if draft.media is not None:
         _insert_media(connection, draft, values["id"], conversation_id)
+    if draft.media_fetch is not None:
+        connection.execute(
+            _media_fetch_insert(),
+            {**draft.media_fetch, "message_id": values["id"], "next_attempt_at": now},
+        )
     payload = NewMessage(
         id=values["id"],
         conversation_id=conversation_id,

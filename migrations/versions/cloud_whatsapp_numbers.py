@@ -1,4 +1,5 @@
-"""cloud: WhatsApp numbers, error codes and templates of replies; phone numbers in E.164
+"""cloud: WhatsApp numbers, error codes and templates of replies, the media fetch queue;
+phone numbers in E.164
 
 Customer phones written in different spellings (`+90 555 111 00 00`,
 `905551110000`) were different conversations; they become one, the oldest,
@@ -42,11 +43,36 @@ def upgrade():
         batch_op.add_column(sa.Column('error_code', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('template', sa.Text(), nullable=True))
 
+    op.create_table('whatsapp_media_fetches',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('message_id', sa.String(length=40), nullable=False),
+    sa.Column('media_id', sa.String(length=255), nullable=False),
+    sa.Column('mime_type', sa.String(length=127), nullable=True),
+    sa.Column('filename', sa.String(length=255), nullable=True),
+    sa.Column('caption', sa.Text(), nullable=True),
+    sa.Column('sha256', sa.String(length=128), nullable=True),
+    sa.Column('voice', sa.Boolean(), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('message_id')
+    )
+    with op.batch_alter_table('whatsapp_media_fetches', schema=None) as batch_op:
+        batch_op.create_index('ix_whatsapp_media_fetches_due', ['state', 'next_attempt_at'], unique=False)
+
     merge_duplicate_phones(op.get_bind())
 
 
 def downgrade():
     # The merge of conversations is not undone: the E.164 phones stay.
+    with op.batch_alter_table('whatsapp_media_fetches', schema=None) as batch_op:
+        batch_op.drop_index('ix_whatsapp_media_fetches_due')
+
+    op.drop_table('whatsapp_media_fetches')
+
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_column('template')
         batch_op.drop_column('error_code')

@@ -185,6 +185,14 @@ export class MessageView {
   }
 
   // The customer reacted to a message (or took the reaction back).
+  // A message's file arrived after the message (message_media).
+  setMedia(messageId, media) {
+    const item = this.items.get(messageId);
+    if (!item) return;
+    item.message.media = media;
+    this.draw(item);
+  }
+
   setReactions(messageId, reactions) {
     const item = this.items.get(messageId);
     if (!item) return;

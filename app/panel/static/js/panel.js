@@ -66,6 +66,9 @@ class AgentPanel {
     client.on('new_message', (message) => this.onNewMessage(message));
     client.on('message_read', ({ messageId }) => this.onMessageRead(messageId));
     client.on('message_status', (event) => this.onMessageStatus(event));
+    client.on('message_media', ({ messageId, conversationId, media }) => {
+      if (conversationId === this.openId) this.view.setMedia(messageId, media);
+    });
     client.on('message_reaction', ({ messageId, conversationId, reactions }) => {
       if (conversationId === this.openId) this.view.setReactions(messageId, reactions);
     });
