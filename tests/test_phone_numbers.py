@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import flask_migrate
 import pytest
+from alembic.script import ScriptDirectory
+from flask import current_app
 from sqlalchemy import func, select, text
 
 from app import create_app, phones
@@ -64,6 +66,12 @@ def test_n8n_webhook_refuses_a_phone_that_is_no_number(people, post_webhook):
     assert db.session.scalar(select(func.count()).select_from(Conversation)) == 0
 
 
+def _revision_before_ours() -> str:
+    """The revision this lane's migration follows (wherever the lanes were chained)."""
+    config = current_app.extensions["migrate"].migrate.get_config()
+    return ScriptDirectory.from_config(config).get_revision("cloud_numbers").down_revision
+
+
 @pytest.fixture
 def migrated_to_round_one(tmp_path):
     """An app whose database is migrated to the revision before this lane's."""
@@ -75,7 +83,7 @@ def migrated_to_round_one(tmp_path):
     uri = "postgresql+psycopg://" + url.split("://", 1)[1] if url else f"sqlite:///{tmp_path}/m.db"
     app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": uri})
     with app.app_context():
-        flask_migrate.upgrade(revision="2d64ef8071ec")
+        flask_migrate.upgrade(revision=_revision_before_ours())
         yield app
         db.session.remove()
         db.engine.dispose()
@@ -121,6 +129,19 @@ def _insert_old_rows(connection):
                 "at": at,
             },
         )
+        connection.execute(
+            text(
+                "INSERT INTO media (id, user_id, conversation_id, message_id, storage_key,"
+                " mime_type, size, voice, sha256, created_at)"
+                " VALUES (:mid, 1, :id, :msg, 'k', 'image/png', 1, false, 'x', :at)"
+            ),
+            {
+                "mid": f"med_{conversation_id}",
+                "id": conversation_id,
+                "msg": f"msg_{conversation_id}",
+                "at": at,
+            },
+        )
         payload = json.dumps({"id": f"msg_{conversation_id}", "conversationId": conversation_id})
         connection.execute(
             text(
@@ -143,6 +164,8 @@ def test_migration_merges_conversations_of_one_number(migrated_to_round_one):
     assert conversations == [(1, "+905551110000", "text 2"), (3, "+15550001", "text 3")]
     moved = dict(db.session.execute(select(Message.id, Message.conversation_id)).all())
     assert moved == {"msg_1": 1, "msg_2": 1, "msg_3": 3}
+    files = dict(db.session.execute(text("SELECT id, conversation_id FROM media")).all())
+    assert files == {"med_1": 1, "med_2": 1, "med_3": 3}
     # The moved reply's clientMessageId clashed with the survivor's: the survivor keeps it.
     assert db.session.scalar(select(Message.client_message_id).where(Message.id == "msg_2")) is None
     logged = {

@@ -6,7 +6,7 @@ Customer phones written in different spellings (`+90 555 111 00 00`,
 with every message, queue row and logged event of the others moved into it.
 
 Revision ID: cloud_numbers
-Revises: 2d64ef8071ec
+Revises: media_rich
 Create Date: 2026-12-07 19:30:00
 
 """
@@ -21,7 +21,7 @@ from app import phones
 
 # revision identifiers, used by Alembic.
 revision = 'cloud_numbers'
-down_revision = '2d64ef8071ec'
+down_revision = 'media_rich'
 branch_labels = None
 depends_on = None
 
@@ -91,14 +91,21 @@ def _normalised(phone):
 
 
 def _referencing_columns(connection):
-    """(table, column) of every foreign key to conversations.id, in whatever lanes added."""
+    """(table, column) of everything that names a conversation, whatever the lanes added:
+    foreign keys to conversations.id, and `conversation_id` columns kept without one
+    (the event log, media)."""
     inspector = sa.inspect(connection)
-    found = [('events', 'conversation_id')]  # the event log keeps it without a foreign key
+    found = set()
     for table in inspector.get_table_names():
+        if table == 'conversations':
+            continue
+        for column in inspector.get_columns(table):
+            if column['name'] == 'conversation_id':
+                found.add((table, 'conversation_id'))
         for key in inspector.get_foreign_keys(table):
             if key['referred_table'] == 'conversations' and key['referred_columns'] == ['id']:
-                found.append((table, key['constrained_columns'][0]))
-    return found
+                found.add((table, key['constrained_columns'][0]))
+    return sorted(found)
 
 
 def merge_duplicate_phones(connection):
