@@ -137,6 +137,9 @@ class GraphServer:
                 download = re.fullmatch(r"/files/([0-9A-Za-z_.-]+)", self.path)
                 media_id = (lookup or download).group(1) if (lookup or download) else None
                 answer = graph._answer_for(f"media:{self.path}")
+                if answer == HANG:  # held until release(), then served
+                    graph._released.wait(60)
+                    answer = 200
                 if media_id not in graph.media or answer != 200:
                     status = 404 if media_id not in graph.media else answer
                     return self._error(request, status, 131052, "Media download error")
