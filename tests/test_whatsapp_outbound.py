@@ -3,6 +3,8 @@
 Against tests/graph_server.py, a real local HTTP server standing in for Meta.
 """
 
+import io
+
 import pytest
 from sqlalchemy import select
 
@@ -162,3 +164,48 @@ def test_a_wrong_access_token_is_a_refusal(graph, app, reply):
     stored = message(reply_id)
     assert stored.status == "failed" and stored.error_code == 190
     assert db.session.scalar(select(Message.status).where(Message.id == reply_id)) == "failed"
+
+
+def test_a_file_reply_is_sent_as_a_link_to_its_signed_url(
+    graph, reply, app, client, people, headers_for, tmp_path
+):
+    from tests.media_samples import png
+
+    app.config.update(MEDIA_ROOT=str(tmp_path / "media"), PUBLIC_URL="https://inbox.example.com")
+    conversation_id = reply(content="önce metin")  # the fixture's conversation exists now
+    conversation_id = message(conversation_id).conversation_id
+    picture = png(64, 48)
+    response = client.post(
+        f"/api/conversations/{conversation_id}/messages",
+        data={"file": (io.BytesIO(picture), "etiket.png", "image/png"), "content": "Etiketiniz"},
+        content_type="multipart/form-data",
+        headers=headers_for(people["owner"]),
+    )
+    assert response.status_code == 201, response.get_json()
+    send_until_settled()
+    sent = next(r for r in graph.sends() if r.body["type"] == "image")
+    link = sent.body["image"]["link"]
+    assert link.startswith("https://inbox.example.com/api/media/")
+    assert sent.body["image"]["caption"] == "Etiketiniz"
+    served = client.get(link.removeprefix("https://inbox.example.com"))
+    assert served.status_code == 200 and served.data == picture
+    assert message(response.get_json()["id"]).status == "sent"
+
+
+def test_a_file_reply_after_the_window_is_refused_before_it_is_stored(
+    graph, app, client, people, headers_for, post_webhook, tmp_path
+):
+    from tests.media_samples import png
+
+    app.config["MEDIA_ROOT"] = str(tmp_path / "media")
+    body = webhook_body(people["owner"], timestamp="2020-01-01T00:00:00Z")
+    conversation_id = post_webhook(**body).get_json()["data"]["conversationId"]
+    response = client.post(
+        f"/api/conversations/{conversation_id}/messages",
+        data={"file": (io.BytesIO(png(8, 8)), "a.png", "image/png")},
+        content_type="multipart/form-data",
+        headers=headers_for(people["owner"]),
+    )
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "window_closed"
+    assert [f for f in (tmp_path / "media").rglob("*") if f.is_file()] == []

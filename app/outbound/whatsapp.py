@@ -15,6 +15,7 @@ from flask import current_app
 from app.outbound.n8n import HandOffError, short
 from app.services import whatsapp_numbers
 
+CAPTIONED = ("image", "video", "document")
 # Graph API codes that mean "slow down", retried like a 5xx: API and pair rate limits.
 RATE_LIMIT_CODES = {4, 80007, 130429, 131048, 131056}
 
@@ -28,7 +29,7 @@ class Refused(HandOffError):
 
 
 def message_body(payload: dict) -> dict:
-    """The Graph API body for one reply (text or template) of the outbox's payload."""
+    """The Graph API body for one reply (text, template or file) of the outbox's payload."""
     body = {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
@@ -36,11 +37,26 @@ def message_body(payload: dict) -> dict:
     }
     if payload.get("template"):
         return {**body, "type": "template", "template": payload["template"]}
+    if payload.get("media_url"):
+        kind = payload["message_type"]
+        return {**body, "type": kind, kind: _media_object(kind, payload)}
     return {
         **body,
         "type": "text",
         "text": {"preview_url": False, "body": payload["message_content"]},
     }
+
+
+def _media_object(kind: str, payload: dict) -> dict:
+    """A file by link: WhatsApp downloads it from our signed media_url (PUBLIC_URL must be
+    reachable from the internet). Captions go with images, videos and documents only;
+    a file name with documents."""
+    found = {"link": payload["media_url"]}
+    if payload.get("caption") and kind in CAPTIONED:
+        found["caption"] = payload["caption"]
+    if payload.get("filename") and kind == "document":
+        found["filename"] = payload["filename"]
+    return found
 
 
 def _messages_url(phone_number_id: str) -> str:
