@@ -166,6 +166,8 @@ class Config:
     TURN_TTL_SECONDS = _int("TURN_TTL_SECONDS", 86400)
     # Live sockets whose token expired or was revoked are cut this often (0: never).
     TOKEN_SWEEP_SECONDS = _float("TOKEN_SWEEP_SECONDS", 1)
+    # Snoozed conversations whose time has come are reopened this often (0: never).
+    SNOOZE_SWEEP_SECONDS = _float("SNOOZE_SWEEP_SECONDS", 5)
     # A socket that does not read: cut past this many bytes queued for it, or
     # when one websocket write stays blocked this long.
     SOCKET_MAX_BACKLOG_BYTES = _int("SOCKET_MAX_BACKLOG_BYTES", 4 * 1024 * 1024)
@@ -213,6 +215,7 @@ class TestingConfig(Config):
     # it with the test. Tests call token_sweep.sweep() themselves.
     TOKEN_SWEEP_SECONDS = 0
     MEDIA_UPLOAD_SWEEP_SECONDS = 0
+    SNOOZE_SWEEP_SECONDS = 0
 
 
 configs = {"default": Config, "testing": TestingConfig}

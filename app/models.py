@@ -6,7 +6,18 @@ import json
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    literal_column,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -60,6 +71,28 @@ class Conversation(db.Model):
     last_message: Mapped[str | None] = mapped_column(Text, default=None)
     last_message_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Team workflow (app/services/workflow.py): where the conversation stands.
+    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    snoozed_until: Mapped[datetime | None] = mapped_column(default=None)
+    labels_json: Mapped[str] = mapped_column("labels", Text, default="[]", server_default="[]")
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def labels(self) -> list[str]:
+        return json.loads(self.labels_json or "[]")
+
+
+class ConversationAlias(db.Model):
+    """A former owner's (user_id, customer_phone) after a transfer: n8n keeps naming
+    the old owner, so its webhook messages are routed to the transferred conversation."""
+
+    __tablename__ = "conversation_aliases"
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_phone: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", name="fk_conversation_aliases_conversation")
+    )
 
 
 def new_message_id() -> str:
@@ -77,6 +110,12 @@ class Message(db.Model):
         UniqueConstraint(
             "conversation_id", "client_message_id", name="uq_messages_conversation_client_id"
         ),
+        # Full-text search on PostgreSQL; SQLite has its FTS5 table (app/services/search_index.py).
+        Index(
+            "ix_messages_search",
+            func.to_tsvector(literal_column("'simple'"), func.coalesce(text("search_text"), "")),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
     # seq orders messages by insertion (the `since`/`before` cursors); id is public.
@@ -105,6 +144,8 @@ class Message(db.Model):
     error_code: Mapped[int | None] = mapped_column(Integer, default=None)
     # A template reply: {"name", "language", "components"?} as JSON (WhatsApp's template object).
     template: Mapped[str | None] = mapped_column(Text, default=None)
+    # The content folded for search (app/services/search_text.py), written with it.
+    search_text: Mapped[str | None] = mapped_column(Text, default=None)
 
     # Rich messages: a location as JSON, the quoted message's id, the customer's reaction.
     location: Mapped[str | None] = mapped_column(Text, default=None)
@@ -197,7 +238,10 @@ class Event(db.Model):
     """The durable event log: one row per server-to-client event, for replay."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_user_id_id", "user_id", "id"),)
+    __table_args__ = (
+        Index("ix_events_user_id_id", "user_id", "id"),
+        Index("ix_events_also_user_id_id", "also_user_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(32))
@@ -206,6 +250,8 @@ class Event(db.Model):
     conversation_id: Mapped[int] = mapped_column(Integer)
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A second user who sees the event: the previous owner of a transferred conversation.
+    also_user_id: Mapped[int | None] = mapped_column(Integer, default=None)
 
     @property
     def data(self) -> dict:
@@ -263,3 +309,21 @@ class RevokedToken(db.Model):
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CannedResponse(db.Model):
+    """A saved answer an agent inserts with /shortcut: their own, or shared by an admin."""
+
+    __tablename__ = "canned_responses"
+    __table_args__ = (Index("ix_canned_responses_owner", "owner_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_canned_responses_owner"), default=None
+    )  # None: shared with everyone
+    shortcut: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int] = mapped_column(
+        ForeignKey("users.id", name="fk_canned_responses_author")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

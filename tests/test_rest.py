@@ -93,6 +93,9 @@ def test_conversations_shape_and_newest_first(seeded):
         "lastMessageAt",
         "unreadCount",
         "windowExpiresAt",
+        "status",
+        "snoozedUntil",
+        "labels",
     }
     assert first["id"] == seeded.a1["conversationId"]
     assert first["userId"] == seeded.owner.id

@@ -6,11 +6,15 @@ bp = Blueprint("api", __name__, url_prefix="/api", template_folder="templates")
 
 from app.api import (  # noqa: E402,F401
     auth,
+    canned_responses,
     conversations,
     docs,
     events,
     media,
     messages,
     realtime,
+    reports,
+    search,
     templates,
+    users,
 )

@@ -18,7 +18,9 @@ from app.schemas.rest import (
     MessagesPageQuery,
     Reply,
 )
-from app.services import conversations, replies, reply_window
+from app.schemas.workflow import ConversationPatch, NewConversation, Note
+from app.services import conversations, new_conversations, notes, replies, reply_window, workflow
+from app.services.conversations import unread_counts_of
 
 
 @bp.get("/conversations")
@@ -103,3 +105,58 @@ def _reply_with_file(conversation):
         fields.content,
         fields.client_message_id,
     )
+
+
+@bp.patch("/conversations/<int:conversation_id>")
+@jwt_required()
+@operation(
+    path=ConversationPath,
+    body=ConversationPatch,
+    responses={200: Conversation},
+    errors=(400, 401, 403, 404, 409),
+    security=BEARER,
+)
+def update_conversation(conversation_id: int, body: ConversationPatch):
+    """Change a conversation's status, snooze time, labels or owner (owner or admin).
+
+    A transfer (`userId`) is for admins; it moves the messages too, and later
+    webhook messages naming the previous owner reach this conversation. Each
+    change emits `conversation_updated` to the owner, the previous owner and admins.
+    """
+    conversation = workflow.update_conversation(conversation_id, current_user, body)
+    return Conversation.of(
+        conversation, unread_counts_of({conversation.id}).get(conversation.id, 0)
+    )
+
+
+@bp.post("/conversations/<int:conversation_id>/notes")
+@jwt_required()
+@operation(
+    path=ConversationPath,
+    body=Note,
+    responses={201: SentMessage},
+    errors=(400, 401, 403, 404),
+    security=BEARER,
+)
+def add_note(conversation_id: int, body: Note):
+    """Add an internal note (messageType "note"): emitted as `new_message`, never sent."""
+    conversation = conversations.get_visible(conversation_id, current_user)
+    return notes.create(conversation, current_user, body.content), 201
+
+
+@bp.post("/conversations")
+@jwt_required()
+@operation(
+    body=NewConversation,
+    responses={201: SentMessage, 200: SentMessage},
+    errors=(400, 401),
+    security=BEARER,
+)
+def start_conversation(body: NewConversation):
+    """Write first to a customer: a conversation of the caller's, its first message sent as a reply.
+
+    The message is stored `pending`, handed to n8n and emitted as `new_message`
+    like a reply; the same `clientMessageId` again answers 200 and sends nothing twice.
+    """
+    message, created = new_conversations.start(current_user, body)
+    return message, 201 if created else 200

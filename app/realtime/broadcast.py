@@ -27,6 +27,8 @@ _WITH_CONVERSATION_ROOM = {"message_read"}
 def rooms_for(event: "Event | RecordedEvent") -> list[str]:
     """The rooms a durable event is addressed to."""
     rooms = [user_room(event.user_id), ADMIN_ROOM]
+    if getattr(event, "also_user_id", None) is not None:
+        rooms.append(user_room(event.also_user_id))
     if event.name in _WITH_CONVERSATION_ROOM:
         rooms.append(conversation_room(event.conversation_id))
     return rooms

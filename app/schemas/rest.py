@@ -152,9 +152,17 @@ class Conversation(CamelModel):
         description="24 h after the customer's last message (null if none): after it,"
         " only a template reply is allowed",
     )
+    status: Literal["open", "pending", "resolved", "snoozed"] = Field(examples=["open"])
+    snoozed_until: UtcTime | None = Field(description="When a snoozed conversation reopens")
+    labels: list[str] = Field(examples=[["vip"]])
 
     @classmethod
-    def of(cls, conversation, unread_count: int = 0, window_expires_at=None) -> "Conversation":
+    def of(cls, conversation, unread_count: int = 0, window_expires_at=...) -> "Conversation":
+        """The row of a conversation; lists pass its window, computed with theirs."""
+        if window_expires_at is ...:
+            from app.services.reply_window import window_of
+
+            window_expires_at = window_of(conversation)
         return cls(
             id=conversation.id,
             user_id=conversation.user_id,
@@ -164,6 +172,9 @@ class Conversation(CamelModel):
             last_message_at=conversation.last_message_at,
             unread_count=unread_count,
             window_expires_at=window_expires_at,
+            status=conversation.status,
+            snoozed_until=conversation.snoozed_until,
+            labels=conversation.labels,
         )
 
 

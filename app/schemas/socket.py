@@ -20,6 +20,7 @@ from app.schemas.messages import (
     NewMessage,
     SentMessage,
 )
+from app.schemas.workflow import ConversationUpdated
 from app.transport.attachments import UPLOAD_CHUNK_BYTES
 
 # Refusals any client event may get, besides its own.
@@ -190,6 +191,10 @@ class MessageMediaEvent(Durable, MessageMedia):
     """A message's file, fetched after the message from WhatsApp's Graph API."""
 
 
+class ConversationUpdatedEvent(Durable, ConversationUpdated):
+    """A conversation's status, snooze time, labels or owner changed (also a reopen)."""
+
+
 class UserTyping(CamelModel):
     """Someone started or stopped typing in a conversation."""
 
@@ -250,6 +255,12 @@ SERVER_EVENTS = (
     ServerEvent("message_status", MessageStatusEvent, "the owner and the admins", durable=True),
     ServerEvent("message_reaction", MessageReactionEvent, "the owner and the admins", durable=True),
     ServerEvent("message_media", MessageMediaEvent, "the owner and the admins", durable=True),
+    ServerEvent(
+        "conversation_updated",
+        ConversationUpdatedEvent,
+        "the owner, the previous owner of a transferred conversation, and the admins",
+        durable=True,
+    ),
     ServerEvent(
         "user_typing",
         UserTyping,

@@ -6,7 +6,7 @@ from functools import cache
 
 from flask import current_app
 from pydantic import BaseModel
-from sqlalchemy import select, text
+from sqlalchemy import or_, select, text
 
 from app.extensions import db
 from app.models import Event, User
@@ -29,6 +29,7 @@ class RecordedEvent:
     user_id: int
     conversation_id: int
     data: dict  # the payload with its eventId
+    also_user_id: int | None = None  # a transfer's previous owner
 
 
 def lock_event_log(connection=None) -> None:
@@ -58,7 +59,12 @@ def _event_insert():
 
 
 def record(
-    name: str, user_id: int, conversation_id: int, payload: BaseModel, connection=None
+    name: str,
+    user_id: int,
+    conversation_id: int,
+    payload: BaseModel,
+    connection=None,
+    also_user_id: int | None = None,
 ) -> RecordedEvent:
     """Add an event to the current transaction; the caller commits it with its change.
 
@@ -67,7 +73,8 @@ def record(
 
     Written with a Core statement on the session's connection, after flushing the
     caller's ORM changes so the event follows them; or on `connection`, the
-    transaction of a caller that writes with Core statements only.
+    transaction of a caller that writes with Core statements only. `also_user_id`:
+    a second user who sees the event (a transferred conversation's previous owner).
     """
     if connection is None:
         db.session.flush()
@@ -79,15 +86,19 @@ def record(
         "payload": payload.model_dump_json(),
         "created_at": utcnow(),
     }
+    if also_user_id is not None and also_user_id != user_id:
+        values["also_user_id"] = also_user_id
+    else:
+        also_user_id = None
     event_id = connection.execute(_event_insert(), values).scalar_one()
     data = {**payload.model_dump(), "eventId": event_id}
-    return RecordedEvent(event_id, name, user_id, conversation_id, data)
+    return RecordedEvent(event_id, name, user_id, conversation_id, data, also_user_id)
 
 
 def _visible_to(user: User):
     query = select(Event).order_by(Event.id)
     if not user.is_admin:
-        query = query.where(Event.user_id == user.id)
+        query = query.where(or_(Event.user_id == user.id, Event.also_user_id == user.id))
     return query
 
 

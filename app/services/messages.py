@@ -27,7 +27,7 @@ from app.realtime import broadcast
 from app.schemas.messages import Location, MediaRef, MessageRead, NewMessage
 from app.schemas.rest import Stats
 from app.schemas.webhooks import IncomingMessage
-from app.services import events
+from app.services import events, search_index, search_text, workflow
 from app.services.conversations import can_access, message_by_id
 from app.timeutil import utcnow
 
@@ -114,10 +114,10 @@ def _conversation_upsert(dialect: str):
 
 
 @cache
-def _message_insert(returning_seq: bool):
-    """The message insert, built once (a reply's also returns the row's seq for its queue)."""
+def _message_insert():
+    """The message insert, built once; it returns the row's seq (search index, reply queue)."""
     table = Message.__table__
-    return table.insert().returning(table.c.seq) if returning_seq else table.insert()
+    return table.insert().returning(table.c.seq)
 
 
 @cache
@@ -191,12 +191,21 @@ def write(draft: Draft) -> Stored:
 
     The one write path of a message. Core statements in a transaction of their
     own, not the ORM session (which is most of a webhook's CPU otherwise): the
-    message is not loaded back. Raises IntegrityError, having stored nothing,
-    for a repeated WhatsApp id or clientMessageId, or an unknown owner.
+    message is not loaded back. A webhook's message naming the previous owner of
+    a transferred conversation goes to that conversation; an inbound one reopens
+    a resolved or snoozed conversation (app/services/workflow.py). Raises
+    IntegrityError, having stored nothing, for a repeated WhatsApp id or
+    clientMessageId, or an unknown owner.
     """
     with db.engine.begin() as connection:
+        draft = workflow.routed(connection, draft)
         stored, event = _insert_on(connection, draft)
+        reopened = []
+        if draft.direction == "INBOUND":
+            reopened = workflow.reopen_on_inbound(connection, stored.conversation_id)
     broadcast.publish(event)
+    for change in reopened:
+        broadcast.publish(change)
     return stored
 
 
@@ -217,22 +226,19 @@ def _insert_on(connection, draft: Draft) -> tuple[Stored, events.RecordedEvent]:
         "is_read": False,
         "created_at": now,
         **_rich_values(draft),
+        "search_text": search_text.fold(draft.content),
     }
     queued = draft.status == "pending"
-    if queued:  # a reply's own columns (left out otherwise: fewer parameters to bind)
-        values.update(
-            sent_by=draft.sent_by,
-            client_message_id=draft.client_message_id,
-            status=draft.status,
-            status_at=now,
-        )
+    if draft.sent_by is not None:  # an agent's reply or note (left out otherwise: fewer to bind)
+        values.update(sent_by=draft.sent_by, client_message_id=draft.client_message_id)
     if draft.template is not None:
         values["template"] = draft.template
-    result = connection.execute(_message_insert(queued), values)
     if queued:
-        connection.execute(
-            _outbox_insert(), {"message_seq": result.scalar_one(), "next_attempt_at": now}
-        )
+        values.update(status=draft.status, status_at=now)
+    seq = connection.execute(_message_insert(), values).scalar_one()
+    search_index.add(connection, seq, values["search_text"])
+    if queued:
+        connection.execute(_outbox_insert(), {"message_seq": seq, "next_attempt_at": now})
     if draft.media is not None:
         _insert_media(connection, draft, values["id"], conversation_id)
     if draft.media_fetch is not None:

@@ -26,6 +26,8 @@ MEDIA_ARGS = [
 ]
 # Every ICE candidate through coturn: a call that connects used the TURN server.
 RELAY_ONLY = "window.callConfig = { iceTransportPolicy: 'relay' };"
+# The browsers and coturn are what is tested here, not the database: SQLite only.
+pytestmark = pytest.mark.database_pinned
 
 IN_CALL_STATS = """async () => {
   const call = window.currentCall;
@@ -63,7 +65,7 @@ def turn():
 @pytest.fixture(scope="module")
 def call_server(turn):
     env = {"TURN_URLS": turn.url, "TURN_SECRET": turn.secret, "TURN_TTL_SECONDS": "600"}
-    live = LiveServer(env=env).start()
+    live = LiveServer(database="sqlite", env=env).start()
     live.admin_id = live.create_user("support@example.com", role="ADMIN", name="Destek Ekibi")
     live.user_id = live.create_user("musteri@example.com", name="Ayşe Yılmaz")
     yield live

@@ -10,13 +10,17 @@ import pytest
 from tests.clients import PyClient
 from tests.live_server import LiveServer
 
+# Calls touch the database only to look users up: one process on SQLite, the two
+# processes on PostgreSQL (as several processes are deployed), whatever TEST_DATABASE says.
+pytestmark = pytest.mark.database_pinned
+
 RING_SECONDS = 2
 SDP = {"description": {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}}
 
 
 @pytest.fixture(scope="module")
 def server():
-    live = LiveServer(env={"CALL_RING_TIMEOUT_SECONDS": str(RING_SECONDS)})
+    live = LiveServer(database="sqlite", env={"CALL_RING_TIMEOUT_SECONDS": str(RING_SECONDS)})
     live.start()
     yield live
     live.close()
@@ -26,7 +30,7 @@ def server():
 def cluster(redis_server):
     """Two server processes on one database and one Redis."""
     env = {"CALL_RING_TIMEOUT_SECONDS": str(RING_SECONDS), "REDIS_URL": redis_server.url()}
-    first = LiveServer(env=env).start()
+    first = LiveServer(database="postgres", env=env).start()
     second = LiveServer(env=env, database_url=first.database_url).start()
     yield first, second
     second.close()

@@ -134,8 +134,9 @@ export class CallView {
 
   // --- buttons for the rest of the page -------------------------------------
 
-  // Video, voice and screen-share buttons for one user's row.
-  callButtons(userId, name) {
+  // Video, voice and screen-share buttons for one user's row (disabled while the
+  // page knows the user to be offline: the server would answer `User offline`).
+  callButtons(userId, name, online = true) {
     const group = element('span', 'call-buttons');
     KINDS.forEach((kind) => {
       const el = element('button', `call-button call-${kind}`, t(`call.short.${kind}`));
@@ -143,6 +144,7 @@ export class CallView {
       el.title = t(`call.${kind}`);
       el.setAttribute('aria-label', `${t(`call.${kind}`)}: ${name}`);
       el.dataset.userId = userId;
+      el.disabled = !online;
       el.addEventListener('click', () => this.invite([{ id: userId, name }], kind));
       group.append(el);
     });

@@ -69,7 +69,7 @@ export class MessageView {
   // A reply's new_message event can beat the answer to its POST: it takes over
   // the pending bubble with the same text rather than drawing the reply twice.
   adoptLocal(message) {
-    if (message.direction !== 'OUTBOUND') return null;
+    if (message.direction !== 'OUTBOUND' || message.messageType === 'note') return null;
     for (const [key, item] of this.items) {
       const local = item.message;
       if (local.local && local.status === 'pending' && local.messageContent === message.messageContent) {
@@ -160,6 +160,10 @@ export class MessageView {
   }
 
   draw({ message, el }) {
+    if (message.messageType === 'note') {
+      this.drawNote(message, el);
+      return;
+    }
     const outbound = message.direction === 'OUTBOUND';
     el.className = `message ${outbound ? 'message-outbound' : 'message-inbound'}`;
     if (message.local) el.dataset.clientMessageId = message.clientMessageId;
@@ -198,6 +202,15 @@ export class MessageView {
     if (!item) return;
     item.message.reactions = reactions;
     this.draw(item);
+  }
+
+  // An internal note: apart from the customer's thread, never with delivery marks.
+  drawNote(message, el) {
+    el.className = 'message message-note';
+    el.dataset.messageId = message.id;
+    const meta = element('div', 'message-meta');
+    meta.append(element('span', 'note-label', t('note.label')), element('time', 'message-time', formatTime(message.timestamp)));
+    el.replaceChildren(element('p', 'message-text', message.messageContent), meta);
   }
 
   statusParts(message) {

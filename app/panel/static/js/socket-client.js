@@ -10,7 +10,14 @@ import { EventCursor } from './event-cursor.js';
 import * as notifications from './notifications.js';
 import * as session from './session.js';
 
-const DURABLE_EVENTS = ['new_message', 'message_read', 'message_status', 'message_reaction', 'message_media'];
+const DURABLE_EVENTS = [
+  'new_message',
+  'message_read',
+  'message_status',
+  'message_reaction',
+  'message_media',
+  'conversation_updated',
+];
 // Call signalling (call-view.js): ephemeral, passed on as they come.
 const CALL_EVENTS = ['call_incoming', 'call_accepted', 'call_signal', 'call_ended'];
 const RECONNECTION = {
