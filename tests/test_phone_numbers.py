@@ -155,6 +155,19 @@ def _insert_old_rows(connection):
 def test_migration_merges_conversations_of_one_number(migrated_to_round_one):
     with db.engine.begin() as connection:
         _insert_old_rows(connection)
+        # A transfer's aliases: two spellings of one number, one other number.
+        for phone, conversation_id in (
+            ("905551110000", 1),
+            ("+90 555 111 00 00", 2),
+            ("15550001", 3),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO conversation_aliases (user_id, customer_phone, conversation_id)"
+                    " VALUES (1, :phone, :id)"
+                ),
+                {"phone": phone, "id": conversation_id},
+            )
     flask_migrate.upgrade(revision="heads")  # the other lanes' revisions too, before rechaining
     conversations = db.session.execute(
         select(Conversation.id, Conversation.customer_phone, Conversation.last_message).order_by(
@@ -164,6 +177,10 @@ def test_migration_merges_conversations_of_one_number(migrated_to_round_one):
     assert conversations == [(1, "+905551110000", "text 2"), (3, "+15550001", "text 3")]
     moved = dict(db.session.execute(select(Message.id, Message.conversation_id)).all())
     assert moved == {"msg_1": 1, "msg_2": 1, "msg_3": 3}
+    aliases = db.session.execute(
+        text("SELECT customer_phone, conversation_id FROM conversation_aliases ORDER BY 1")
+    ).all()
+    assert aliases == [("+15550001", 3), ("+905551110000", 1)]
     files = dict(db.session.execute(text("SELECT id, conversation_id FROM media")).all())
     assert files == {"med_1": 1, "med_2": 1, "med_3": 3}
     # The moved reply's clientMessageId clashed with the survivor's: the survivor keeps it.

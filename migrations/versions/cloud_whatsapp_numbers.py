@@ -6,7 +6,7 @@ Customer phones written in different spellings (`+90 555 111 00 00`,
 with every message, queue row and logged event of the others moved into it.
 
 Revision ID: cloud_numbers
-Revises: media_rich
+Revises: workflow_team
 Create Date: 2026-12-07 19:30:00
 
 """
@@ -21,7 +21,7 @@ from app import phones
 
 # revision identifiers, used by Alembic.
 revision = 'cloud_numbers'
-down_revision = 'media_rich'
+down_revision = 'workflow_team'
 branch_labels = None
 depends_on = None
 
@@ -64,6 +64,7 @@ def upgrade():
         batch_op.create_index('ix_whatsapp_media_fetches_due', ['state', 'next_attempt_at'], unique=False)
 
     merge_duplicate_phones(op.get_bind())
+    normalise_aliases(op.get_bind())
 
 
 def downgrade():
@@ -190,3 +191,36 @@ def _refresh_preview(connection, conversation_id):
             ),
             {'content': newest[0][:200], 'at': newest[1], 'id': conversation_id},
         )
+
+
+def normalise_aliases(connection):
+    """A transferred conversation's aliases (user, phone) name the phone in E.164 too;
+    two spellings of one number keep one alias."""
+    if 'conversation_aliases' not in sa.inspect(connection).get_table_names():
+        return
+    rows = connection.execute(
+        sa.text('SELECT user_id, customer_phone FROM conversation_aliases')
+    ).all()
+    kept = {(user_id, phone) for user_id, phone in rows if _normalised(phone) == phone}
+    for user_id, phone in rows:
+        target = _normalised(phone)
+        if target == phone:
+            continue
+        key = {'user_id': user_id, 'phone': phone}
+        if (user_id, target) in kept:
+            connection.execute(
+                sa.text(
+                    'DELETE FROM conversation_aliases WHERE user_id = :user_id'
+                    ' AND customer_phone = :phone'
+                ),
+                key,
+            )
+            continue
+        connection.execute(
+            sa.text(
+                'UPDATE conversation_aliases SET customer_phone = :target'
+                ' WHERE user_id = :user_id AND customer_phone = :phone'
+            ),
+            {**key, 'target': target},
+        )
+        kept.add((user_id, target))
