@@ -92,6 +92,7 @@ def test_conversations_shape_and_newest_first(seeded):
         "lastMessage",
         "lastMessageAt",
         "unreadCount",
+        "windowExpiresAt",
         "status",
         "snoozedUntil",
         "labels",

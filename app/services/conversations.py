@@ -1,10 +1,13 @@
 """Reading conversations and their messages, with ownership enforced."""
 
+from typing import Any
+
 from sqlalchemy import func, select
 
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.models import Conversation, Message, User
+from app.services import reply_window
 from app.services.ids import is_int_id
 
 
@@ -50,11 +53,14 @@ def unread_counts_of(conversation_ids: set[int]) -> dict[int, int]:
     return dict(db.session.execute(query).all())
 
 
-def list_for(user: User, owner_id: int | None = None) -> list[tuple[Conversation, int]]:
-    """(conversation, unread count) of those this user may see, newest activity first."""
+def list_for(user: User, owner_id: int | None = None) -> list[tuple[Conversation, int, Any]]:
+    """(conversation, unread count, last inbound time) of those this user may see, newest first."""
     unread = _unread_counts()
-    query = select(Conversation, func.coalesce(unread.c.unread, 0)).outerjoin(
-        unread, unread.c.conversation_id == Conversation.id
+    inbound = reply_window.last_inbound_times()
+    query = (
+        select(Conversation, func.coalesce(unread.c.unread, 0), inbound.c.last_inbound)
+        .outerjoin(unread, unread.c.conversation_id == Conversation.id)
+        .outerjoin(inbound, inbound.c.conversation_id == Conversation.id)
     )
     if not user.is_admin:
         query = query.where(Conversation.user_id == user.id)
@@ -63,7 +69,7 @@ def list_for(user: User, owner_id: int | None = None) -> list[tuple[Conversation
             return []  # no user can have that id
         query = query.where(Conversation.user_id == owner_id)
     query = query.order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc())
-    return [(conversation, count) for conversation, count in db.session.execute(query)]
+    return [tuple(row) for row in db.session.execute(query)]
 
 
 def message_by_id(message_id: str, field: str) -> Message:

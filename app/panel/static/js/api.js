@@ -94,6 +94,17 @@ export function sendReply(conversationId, content, clientMessageId) {
   });
 }
 
+export function sendTemplate(conversationId, template, clientMessageId) {
+  return call(`/api/conversations/${conversationId}/messages`, {
+    method: 'POST',
+    body: { template, clientMessageId },
+  });
+}
+
+export function templates() {
+  return call('/api/templates');
+}
+
 export function retryReply(messageId) {
   return call(`/api/messages/${encodeURIComponent(messageId)}/retry`, { method: 'POST' });
 }

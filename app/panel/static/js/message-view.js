@@ -8,6 +8,13 @@ import { locationPart, mediaPart, quotePart, reactionsPart } from './media-parts
 
 const STATUS_RANK = { pending: 0, sent: 1, delivered: 2, read: 3 };
 const STATUS_MARK = { pending: '🕓', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '!' };
+// WhatsApp error codes the panel explains in words (others: "Not delivered").
+const EXPLAINED_ERRORS = new Set([131047, 131026, 131053, 131056]);
+
+// Why a reply failed, in the interface language.
+export function failureText(errorCode) {
+  return EXPLAINED_ERRORS.has(errorCode) ? t(`whatsappError.${errorCode}`) : t('reply.failed');
+}
 
 // Whether a reply's status may change from current to next: never backwards,
 // `failed` only over pending/sent, and anything over `failed` (a retry).
@@ -101,10 +108,14 @@ export class MessageView {
     this.draw(item);
   }
 
-  setStatus(messageId, status, error) {
+  setStatus(messageId, status, error, errorCode) {
     const item = this.items.get(messageId);
     if (!item || !statusMayChange(item.message.status, status)) return;
-    Object.assign(item.message, { status, error: error ?? item.message.error });
+    Object.assign(item.message, {
+      status,
+      error: error ?? item.message.error,
+      errorCode: errorCode ?? item.message.errorCode,
+    });
     this.draw(item);
   }
 
@@ -193,6 +204,14 @@ export class MessageView {
   }
 
   // The customer reacted to a message (or took the reaction back).
+  // A message's file arrived after the message (message_media).
+  setMedia(messageId, media) {
+    const item = this.items.get(messageId);
+    if (!item) return;
+    item.message.media = media;
+    this.draw(item);
+  }
+
   setReactions(messageId, reactions) {
     const item = this.items.get(messageId);
     if (!item) return;
@@ -214,7 +233,7 @@ export class MessageView {
     const mark = element('span', `status-mark status-${status}`, STATUS_MARK[status] ?? '');
     mark.title = t(`status.${status}`);
     if (status !== 'failed') return [mark];
-    const reason = element('span', 'status-error', t('reply.failed'));
+    const reason = element('span', 'status-error', failureText(message.errorCode));
     if (message.error) reason.title = String(message.error);
     const retry = element('button', 'retry-button', t('reply.retry'));
     retry.type = 'button';

@@ -15,6 +15,7 @@ const DURABLE_EVENTS = [
   'message_read',
   'message_status',
   'message_reaction',
+  'message_media',
   'conversation_updated',
 ];
 // Call signalling (call-view.js): ephemeral, passed on as they come.
