@@ -132,14 +132,27 @@ class Config:
     # a publish that far behind its commit is not one the message queue delivered late
     # but one it failed (docs/deploy.md, "The replay margin").
     EVENT_REPLAY_MARGIN_SECONDS = _float("EVENT_REPLAY_MARGIN_SECONDS", 2)
+    # `flask events prune` without --older-than: how long events stay replayable.
+    EVENT_RETENTION_DAYS = _float("EVENT_RETENTION_DAYS", 30)
     LOGIN_FAILURES_PER_ACCOUNT = 10
     LOGIN_FAILURES_PER_ADDRESS = 50
     # Requests with a bearer token, per user (limits' notation, e.g. "20/second;600/minute").
     REST_RATE_LIMIT = os.environ.get("REST_RATE_LIMIT") or "1200 per minute"
     SOCKET_EVENTS_PER_SECOND = 10
     MAX_SOCKETS_PER_USER = 20
+    # Calls (docs/calls.md): an unanswered call ends after this long.
+    CALL_RING_TIMEOUT_SECONDS = _float("CALL_RING_TIMEOUT_SECONDS", 30)
+    # STUN/TURN for the panel's calls: comma-separated URLs, the coturn static-auth-secret,
+    # and how long the TURN credentials handed out stay good.
+    TURN_URLS = os.environ.get("TURN_URLS", "")
+    TURN_SECRET = os.environ.get("TURN_SECRET", "")
+    # coturn checks the expiry on each refresh of an allocation too, so a call relayed
+    # through TURN lasts at most this long after its credential was handed out.
+    TURN_TTL_SECONDS = _int("TURN_TTL_SECONDS", 86400)
     # Live sockets whose token expired or was revoked are cut this often (0: never).
     TOKEN_SWEEP_SECONDS = _float("TOKEN_SWEEP_SECONDS", 1)
+    # Snoozed conversations whose time has come are reopened this often (0: never).
+    SNOOZE_SWEEP_SECONDS = _float("SNOOZE_SWEEP_SECONDS", 5)
     # A socket that does not read: cut past this many bytes queued for it, or
     # when one websocket write stays blocked this long.
     SOCKET_MAX_BACKLOG_BYTES = _int("SOCKET_MAX_BACKLOG_BYTES", 4 * 1024 * 1024)
@@ -151,6 +164,26 @@ class Config:
     HEADER_TIMEOUT_SECONDS = _float("HEADER_TIMEOUT_SECONDS", 10)
     # Worker connections that websockets and requests still sending headers never take.
     HTTP_RESERVE_CONNECTIONS = _int("HTTP_RESERVE_CONNECTIONS", 100)
+    # Media (docs/media.md): S3-compatible storage when MEDIA_S3_BUCKET is set,
+    # otherwise files under instance/media (MEDIA_ROOT).
+    MEDIA_ROOT = os.environ.get("MEDIA_ROOT") or str(INSTANCE_DIR / "media")
+    MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+    MEDIA_S3_ENDPOINT_URL = os.environ.get("MEDIA_S3_ENDPOINT_URL") or None
+    MEDIA_S3_REGION = os.environ.get("MEDIA_S3_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    MEDIA_S3_PREFIX = os.environ.get("MEDIA_S3_PREFIX", "media/")
+    # How long the credential inside media.url lives (n8n fetches outgoing files with it).
+    MEDIA_URL_SECONDS = _int("MEDIA_URL_SECONDS", 3600)
+    # Where n8n reaches this server: the base of an outgoing file's media_url.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL") or f"http://127.0.0.1:{_int('PORT', 5000)}"
+    # Media downloads from the webhook: "1" lets them reach private and loopback addresses.
+    MEDIA_FETCH_ALLOW_PRIVATE = os.environ.get("MEDIA_FETCH_ALLOW_PRIVATE") == "1"
+    MEDIA_FETCH_TIMEOUT_SECONDS = _float("MEDIA_FETCH_TIMEOUT_SECONDS", 20)
+    # An agent's upload not finished within this is deleted.
+    MEDIA_UPLOAD_TTL_SECONDS = _int("MEDIA_UPLOAD_TTL_SECONDS", 3600)
+    # Where uploads in progress are kept (local to the process's host).
+    MEDIA_UPLOAD_DIR = os.environ.get("MEDIA_UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
+    # How often the housekeeping loop looks for such uploads (0: never).
+    MEDIA_UPLOAD_SWEEP_SECONDS = _float("MEDIA_UPLOAD_SWEEP_SECONDS", 60)
 
 
 class TestingConfig(Config):
@@ -166,6 +199,8 @@ class TestingConfig(Config):
     # The in-memory database has one connection; a sweeping thread would share
     # it with the test. Tests call token_sweep.sweep() themselves.
     TOKEN_SWEEP_SECONDS = 0
+    MEDIA_UPLOAD_SWEEP_SECONDS = 0
+    SNOOZE_SWEEP_SECONDS = 0
 
 
 configs = {"default": Config, "testing": TestingConfig}

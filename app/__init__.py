@@ -87,7 +87,7 @@ def register_extensions(app: Flask) -> None:
         transport,
     )
     from app.rate_limits import init_rate_limits
-    from app.realtime import handlers  # noqa: F401  (registers the socket handlers)
+    from app.realtime import calls, handlers  # noqa: F401  (registers the socket handlers)
     from app.realtime.message_queue import manager_for
     from app.state import init_state
 
@@ -130,18 +130,23 @@ def register_blueprints(app: Flask) -> None:
 def register_errorhandlers(app: Flask) -> None:
     from app.body_limit import refuse_oversized_chunked_body
     from app.errors import register_error_handlers
+    from app.media.request_limits import allow_file_bodies
 
     register_error_handlers(app)
+    app.before_request(allow_file_bodies)  # first: it sets the limit the next hook checks
     app.before_request(refuse_oversized_chunked_body)
 
 
 def register_commands(app: Flask) -> None:
-    from app.cli import outbox_cli, users_cli
+    from app.cli import events_cli, outbox_cli, users_cli
+    from app.media.cli import media_cli
     from app.messages_cli import messages_cli
 
+    app.cli.add_command(media_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(messages_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(events_cli)
 
 
 def start_background_senders(app: Flask) -> None:

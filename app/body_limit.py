@@ -1,6 +1,6 @@
 """The 64 KiB body limit for chunked requests, which Werkzeug would silently truncate."""
 
-from flask import current_app, request
+from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 
@@ -11,7 +11,7 @@ def refuse_oversized_chunked_body() -> None:
     body (no Content-Length) only up to the limit and stops there: the view would
     see a truncated body and answer 400, or accept a prefix that happens to parse.
     """
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    limit = request.max_content_length  # MAX_CONTENT_LENGTH, or a file upload's own
     if "chunked" not in request.headers.get("Transfer-Encoding", "").lower() or limit is None:
         return
     if len(request.get_data(cache=True)) >= limit and request.environ["wsgi.input"].read(1):

@@ -110,3 +110,26 @@ def outbox_status() -> None:
     """How many replies are queued, handed over, and failed."""
     for state, count in outbox.counts().items():
         click.echo(f"{state}: {count}")
+
+
+events_cli = AppGroup("events", help="The durable event log behind eventId and replay.")
+
+
+@events_cli.command("prune")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.FloatRange(min=0),
+    default=lambda: current_app.config["EVENT_RETENTION_DAYS"],
+    show_default="EVENT_RETENTION_DAYS",
+    help="Delete events created more than this many days ago.",
+)
+def events_prune(days: float) -> None:
+    """Delete old events; clients that were away longer resync through REST."""
+    from datetime import timedelta
+
+    from app.services import events
+    from app.timeutil import utcnow
+
+    deleted = events.prune_before(utcnow() - timedelta(days=days))
+    click.echo(f"{deleted} event(s) older than {days:g} day(s) deleted")

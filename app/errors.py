@@ -44,6 +44,16 @@ class Conflict(AppError):
     status, code = 409, "conflict"
 
 
+class PayloadTooLarge(AppError):
+    status, code = 413, "payload_too_large"
+
+
+class BadGateway(AppError):
+    """A dependency we fetch from (a media URL) failed: the caller may retry."""
+
+    status, code = 502, "bad_gateway"
+
+
 def error_response(status: int, code: str, message: str, field: str | None = None):
     """The contract's error body: {"error": {"code", "message"[, "field"]}}."""
     body = {"code": code, "message": message}

@@ -6,7 +6,18 @@ import json
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    literal_column,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -60,6 +71,28 @@ class Conversation(db.Model):
     last_message: Mapped[str | None] = mapped_column(Text, default=None)
     last_message_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Team workflow (app/services/workflow.py): where the conversation stands.
+    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    snoozed_until: Mapped[datetime | None] = mapped_column(default=None)
+    labels_json: Mapped[str] = mapped_column("labels", Text, default="[]", server_default="[]")
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def labels(self) -> list[str]:
+        return json.loads(self.labels_json or "[]")
+
+
+class ConversationAlias(db.Model):
+    """A former owner's (user_id, customer_phone) after a transfer: n8n keeps naming
+    the old owner, so its webhook messages are routed to the transferred conversation."""
+
+    __tablename__ = "conversation_aliases"
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_phone: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", name="fk_conversation_aliases_conversation")
+    )
 
 
 def new_message_id() -> str:
@@ -77,6 +110,12 @@ class Message(db.Model):
         UniqueConstraint(
             "conversation_id", "client_message_id", name="uq_messages_conversation_client_id"
         ),
+        # Full-text search on PostgreSQL; SQLite has its FTS5 table (app/services/search_index.py).
+        Index(
+            "ix_messages_search",
+            func.to_tsvector(literal_column("'simple'"), func.coalesce(text("search_text"), "")),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
     # seq orders messages by insertion (the `since`/`before` cursors); id is public.
@@ -101,8 +140,70 @@ class Message(db.Model):
     status: Mapped[str | None] = mapped_column(String(16), default=None)
     status_at: Mapped[datetime | None] = mapped_column(default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # The content folded for search (app/services/search_text.py), written with it.
+    search_text: Mapped[str | None] = mapped_column(Text, default=None)
+
+    # Rich messages: a location as JSON, the quoted message's id, the customer's reaction.
+    location: Mapped[str | None] = mapped_column(Text, default=None)
+    reply_to: Mapped[str | None] = mapped_column(String(40), default=None)
+    reactions: Mapped[str | None] = mapped_column(Text, default=None)
 
     conversation: Mapped[Conversation] = relationship(lazy="joined")
+    # media.message_id holds our public message id (no foreign key: the file is
+    # stored before its message, in the message's transaction).
+    media: Mapped[Media | None] = relationship(
+        primaryjoin="foreign(Media.message_id) == Message.id",
+        lazy="selectin",
+        viewonly=True,
+        uselist=False,
+    )
+
+    @property
+    def location_dict(self) -> dict | None:
+        return json.loads(self.location) if self.location else None
+
+    @property
+    def reaction_counts(self) -> dict:
+        return json.loads(self.reactions) if self.reactions else {}
+
+
+def new_media_id() -> str:
+    return "med_" + uuid.uuid4().hex
+
+
+class Media(db.Model):
+    """A stored file of a message: its bytes live in the media storage under `storage_key`."""
+
+    __tablename__ = "media"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_media_id)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)  # the conversation's owner
+    conversation_id: Mapped[int] = mapped_column(Integer)
+    message_id: Mapped[str | None] = mapped_column(String(40), unique=True, default=None)
+    storage_key: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(127))  # sniffed from the bytes
+    size: Mapped[int] = mapped_column(BigInteger)
+    filename: Mapped[str | None] = mapped_column(String(255), default=None)
+    caption: Mapped[str | None] = mapped_column(Text, default=None)
+    voice: Mapped[bool] = mapped_column(default=False)
+    sha256: Mapped[str] = mapped_column(String(64))
+    thumbnail_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class MediaUpload(db.Model):
+    """An agent's file arriving in chunks over the socket, until upload_finish."""
+
+    __tablename__ = "media_uploads"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)  # the uploader
+    conversation_id: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(127))  # as declared
+    size: Mapped[int] = mapped_column(BigInteger)
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class OutboundDelivery(db.Model):
@@ -133,7 +234,10 @@ class Event(db.Model):
     """The durable event log: one row per server-to-client event, for replay."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_user_id_id", "user_id", "id"),)
+    __table_args__ = (
+        Index("ix_events_user_id_id", "user_id", "id"),
+        Index("ix_events_also_user_id_id", "also_user_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(32))
@@ -142,6 +246,8 @@ class Event(db.Model):
     conversation_id: Mapped[int] = mapped_column(Integer)
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A second user who sees the event: the previous owner of a transferred conversation.
+    also_user_id: Mapped[int | None] = mapped_column(Integer, default=None)
 
     @property
     def data(self) -> dict:
@@ -156,3 +262,21 @@ class RevokedToken(db.Model):
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CannedResponse(db.Model):
+    """A saved answer an agent inserts with /shortcut: their own, or shared by an admin."""
+
+    __tablename__ = "canned_responses"
+    __table_args__ = (Index("ix_canned_responses_owner", "owner_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_canned_responses_owner"), default=None
+    )  # None: shared with everyone
+    shortcut: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int] = mapped_column(
+        ForeignKey("users.id", name="fk_canned_responses_author")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

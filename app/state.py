@@ -1,4 +1,4 @@
-"""Shared runtime state (presence, typing): in memory, or in Redis with REDIS_URL.
+"""Shared runtime state (presence, typing, calls): in memory, or in Redis with REDIS_URL.
 
 The app factory picks the backing once; everything else asks these accessors,
 so no caller knows whether it runs in one process or many. The Redis-backed
@@ -9,6 +9,7 @@ catch up when Redis is back; see docs/deploy.md.
 import redis
 from flask import current_app
 
+from app.realtime.call_store import LocalCallStore, RedisCallStore
 from app.realtime.connections import ConnectionRegistry
 from app.realtime.presence import LocalPresence, RedisPresence
 from app.realtime.shared_typing import SharedTypingTracker
@@ -29,10 +30,12 @@ class SharedState:
             self.typing = TypingTracker(typing_timeout)
             self.presence = LocalPresence()
             self.webhook_signatures = MemoryLedger()
+            self.calls = LocalCallStore()
         else:
             self.typing = SharedTypingTracker(typing_timeout, self.redis)
             self.presence = RedisPresence(self.redis, config["PRESENCE_TTL_SECONDS"])
             self.webhook_signatures = RedisLedger(self.redis)
+            self.calls = RedisCallStore(self.redis)
 
 
 def init_state(app) -> None:

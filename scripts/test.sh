@@ -5,11 +5,13 @@
 set -euo pipefail
 source "$(dirname "$0")/setup.sh" dev
 
-# Debian packages the tests start for real: chromium (the panel's browser tests) and
-# nginx with openssl for its certificate (the proxy of the rolling-restart test).
+# Debian packages the tests start for real: chromium (the panel's browser tests),
+# nginx with openssl for its certificate (the proxy of the rolling-restart test) and
+# coturn (the TURN server the browser call test relays through).
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v turnserver >/dev/null || missing+=(coturn)
 command -v openssl >/dev/null || missing+=(openssl)
 if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null; then
   echo "setup: installing ${missing[*]} (Debian packages) for the tests" >&2

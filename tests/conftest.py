@@ -42,6 +42,11 @@ NEW_MESSAGE_KEYS = frozenset(
         "direction",
         "timestamp",
         "isRead",
+        # Rich messages (second round)
+        "media",
+        "location",
+        "replyTo",
+        "reactions",
     }
 )
 PASSWORD = "correct-horse-battery"
@@ -60,6 +65,11 @@ def pytest_configure(config):
     )
 
 
+def media_folders(folder) -> dict:
+    """Media storage and uploads in progress under `folder`, not the repository's instance/."""
+    return {"MEDIA_ROOT": str(folder / "media"), "MEDIA_UPLOAD_DIR": str(folder / "uploads")}
+
+
 def _database_url() -> str | None:
     """TEST_DATABASE=postgres runs the unit tests on PostgreSQL (emptied after each test)."""
     if os.environ.get("TEST_DATABASE") == "postgres":
@@ -68,10 +78,11 @@ def _database_url() -> str | None:
 
 
 @pytest.fixture
-def app():
-    """An app on an empty database (in-memory SQLite unless TEST_DATABASE=postgres)."""
+def app(tmp_path):
+    """An app on an empty database (in-memory SQLite unless TEST_DATABASE=postgres),
+    its media files under the test's temporary folder."""
     url = _database_url()
-    overrides = {"CONFIG": "testing"}
+    overrides = {"CONFIG": "testing", **media_folders(tmp_path)}
     if url:
         overrides["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + url.split("://", 1)[1]
     app = create_app(overrides)
@@ -96,7 +107,11 @@ def redis_server():
 def file_app(tmp_path):
     """(app, path) on a SQLite file, with lock waits cut short so an outage shows quickly."""
     app = create_app(
-        {"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/inbox.db"}
+        {
+            "CONFIG": "testing",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/inbox.db",
+            **media_folders(tmp_path),
+        }
     )
     with app.app_context():
 

@@ -53,6 +53,8 @@ class LiveServer:
             "N8N_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "PORT": str(self.port),
             "FLASK_APP": "wsgi",
+            "MEDIA_ROOT": f"{self._tmp}/media",
+            "MEDIA_UPLOAD_DIR": f"{self._tmp}/uploads",
             **(env or {}),
         }
         self.process = None

@@ -6,6 +6,8 @@ database with TEST_DATABASE=postgres.
 
 import contextlib
 import os
+import shutil
+import tempfile
 
 from app import create_app
 from app.extensions import db
@@ -20,7 +22,13 @@ def fresh_app(**overrides):
         if os.environ.get("TEST_DATABASE") == "postgres"
         else None
     )
-    config = {"CONFIG": "testing", **overrides}
+    files = tempfile.mkdtemp(prefix="inbox-module-app-")
+    config = {
+        "CONFIG": "testing",
+        "MEDIA_ROOT": f"{files}/media",
+        "MEDIA_UPLOAD_DIR": f"{files}/uploads",
+        **overrides,
+    }
     if url:
         config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + url.split("://", 1)[1]
     app = create_app(config)
@@ -31,5 +39,6 @@ def fresh_app(**overrides):
         finally:
             db.session.remove()
             db.engine.dispose()
+            shutil.rmtree(files, ignore_errors=True)
     if url:
         services.drop_postgres_database(url)

@@ -92,6 +92,9 @@ def test_conversations_shape_and_newest_first(seeded):
         "lastMessage",
         "lastMessageAt",
         "unreadCount",
+        "status",
+        "snoozedUntil",
+        "labels",
     }
     assert first["id"] == seeded.a1["conversationId"]
     assert first["userId"] == seeded.owner.id

@@ -4,4 +4,16 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api", template_folder="templates")
 
-from app.api import auth, conversations, docs, events, messages, realtime  # noqa: E402,F401
+from app.api import (  # noqa: E402,F401
+    auth,
+    canned_responses,
+    conversations,
+    docs,
+    events,
+    media,
+    messages,
+    realtime,
+    reports,
+    search,
+    users,
+)

@@ -13,6 +13,9 @@ SOCKET_IO_CLIENT_DIR = (
     Path(__file__).resolve().parents[2] / "node_modules" / "socket.io-client" / "dist"
 )
 SOCKET_IO_CLIENT_FILES = {"socket.io.min.js", "socket.io.min.js.map"}
+# Chart.js draws the admin page's reports; from npm too (package-lock.json pins it).
+CHART_JS_DIR = Path(__file__).resolve().parents[2] / "node_modules" / "chart.js" / "dist"
+CHART_JS_FILES = {"chart.umd.min.js", "chart.umd.min.js.map"}
 
 # Message content is rendered with textContent; this policy is the second line of
 # defence should a future change put data into HTML: no inline or foreign scripts.
@@ -62,3 +65,11 @@ def socket_io_client(name: str):
     if name not in SOCKET_IO_CLIENT_FILES:
         abort(404)
     return send_from_directory(SOCKET_IO_CLIENT_DIR, name, max_age=3600)
+
+
+@bp.get("/panel/vendor/chart/<name>")
+def chart_js(name: str):
+    """Serve Chart.js's browser build from node_modules, for the admin page's reports."""
+    if name not in CHART_JS_FILES:
+        abort(404)
+    return send_from_directory(CHART_JS_DIR, name, max_age=3600)

@@ -7,6 +7,8 @@ socket in several of them (an admin who owns the conversation) receives it once.
 import logging
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel
+
 from app.extensions import socketio
 from app.metrics import EVENTS_EMITTED, labelled
 from app.models import Event
@@ -25,6 +27,8 @@ _WITH_CONVERSATION_ROOM = {"message_read"}
 def rooms_for(event: "Event | RecordedEvent") -> list[str]:
     """The rooms a durable event is addressed to."""
     rooms = [user_room(event.user_id), ADMIN_ROOM]
+    if getattr(event, "also_user_id", None) is not None:
+        rooms.append(user_room(event.also_user_id))
     if event.name in _WITH_CONVERSATION_ROOM:
         rooms.append(conversation_room(event.conversation_id))
     return rooms
@@ -61,3 +65,16 @@ def typing(conversation_id: int, user_id: int, is_typing: bool, skip_sid: str | 
     ).model_dump()
     labelled(EVENTS_EMITTED, "user_typing").inc()
     socketio.emit("user_typing", payload, to=conversation_room(conversation_id), skip_sid=skip_sid)
+
+
+def call_event(name: str, payload: BaseModel, to: list[str], skip_sid: str | None = None) -> None:
+    """Emit a call's signalling event to sockets or rooms, through the message queue:
+    the other party may be connected to another process."""
+    labelled(EVENTS_EMITTED, name).inc()
+    socketio.emit(name, payload.model_dump(), to=to, skip_sid=skip_sid)
+
+
+def upload_progress(user_id: int, payload) -> None:
+    """Tell every socket of an uploader how far its upload got (ephemeral: no eventId)."""
+    labelled(EVENTS_EMITTED, "upload_progress").inc()
+    socketio.emit("upload_progress", payload.model_dump(), to=user_room(user_id))

@@ -10,6 +10,7 @@ import logging
 
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room, leave_room, rooms
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import DBAPIError
 
@@ -33,7 +34,7 @@ from app.schemas.socket import (
     ResyncRequired,
     Typing,
 )
-from app.services import conversations, events, messages
+from app.services import calls, conversations, events, messages
 from app.services.auth import SESSION_CLAIM, AuthenticationFailed, user_from_access_token
 from app.state import presence, state
 
@@ -41,7 +42,11 @@ log = logging.getLogger(__name__)
 
 
 class Refused(Exception):
-    """A client event refused with the contract's message."""
+    """A client event refused with the contract's message (and keys its ack adds)."""
+
+    def __init__(self, message: str, ack_extra: dict | None = None):
+        super().__init__(message)
+        self.ack_extra = ack_extra or {}
 
 
 @socketio.on("connect")
@@ -143,6 +148,7 @@ def on_disconnect(reason=None):
         broadcast.typing(conversation_id, user_id, False, skip_sid=sid)
     if connection is not None:
         presence().disconnect(connection.user_id, request.sid)
+        calls.socket_gone(shared, request.sid, connection.user_id)
 
 
 def client_event(
@@ -150,13 +156,15 @@ def client_event(
     payload: type[ClientPayload],
     refusals: tuple[str, ...] = (),
     limits: tuple[EventLimit, ...] | None = None,
+    ack: type[BaseModel] = Ack,
 ):
     """Register a client event handler with its payload model (validated before the
     handler runs), the rate limit, and the ack/error replies.
 
     `refusals` are the event's own refusal messages, for the AsyncAPI document.
     `limits` replaces the socket's default 10 events a second for this event
-    (app/realtime/event_limits.py).
+    (app/realtime/event_limits.py). A handler that answers more than `{"ok": true}`
+    declares its `ack` model and returns an instance of it.
     """
 
     if name in lifecycle.LIFECYCLE_EVENTS:
@@ -165,17 +173,17 @@ def client_event(
     def decorator(handler):
         summary, _, description = inspect.cleandoc(handler.__doc__ or "").partition("\n")
         CLIENT_EVENTS[name] = ClientEvent(
-            name, payload, refusals, summary.strip(), description.strip()
+            name, payload, refusals, summary.strip(), description.strip(), ack
         )
 
         @socketio.on(name)
         @functools.wraps(handler)
         def wrapper(*args):
             try:
-                _run_checked(handler, payload, args[0] if args else None, limits)
+                answer = _run_checked(handler, payload, args[0] if args else None, limits)
             except Refused as exc:
-                return _refuse(str(exc))
-            return Ack().model_dump()
+                return _refuse(str(exc), exc.ack_extra)
+            return (answer or Ack()).model_dump(mode="json")
 
         return wrapper
 
@@ -193,7 +201,8 @@ def _validated(payload: type[ClientPayload], data) -> ClientPayload:
 
 def _run_checked(
     handler, payload: type[ClientPayload], data, limits: tuple[EventLimit, ...] | None
-) -> None:
+) -> BaseModel | None:
+    """Run the handler on the validated payload; returns its ack model (None: the plain one)."""
     connection = state().connections.get(request.sid)
     if connection is None:
         raise Refused("Unauthorized")
@@ -202,20 +211,20 @@ def _run_checked(
         raise Refused("Rate limit exceeded")
     data = _validated(payload, data)
     try:
-        handler(connection, data)
+        return handler(connection, data)
     except Forbidden as exc:
         raise Refused("Unauthorized") from exc
     except AppError as exc:
-        raise Refused(exc.message) from exc
+        raise Refused(exc.message, getattr(exc, "ack_extra", None)) from exc
     except DBAPIError as exc:
         db.session.rollback()
         log.warning("database unavailable during a socket event: %s", exc)
         raise Refused("Service unavailable") from exc
 
 
-def _refuse(message: str) -> dict:
+def _refuse(message: str, ack_extra: dict | None = None) -> dict:
     broadcast.to_socket(request.sid, "error", ErrorEvent(message=message).model_dump())
-    return Refusal(error=message).model_dump()
+    return {**Refusal(error=message).model_dump(), **(ack_extra or {})}
 
 
 def _current_user(connection: Connection) -> User:
@@ -264,3 +273,6 @@ def typing(connection: Connection, data: Typing) -> None:
 def mark_read(connection: Connection, data: MarkRead) -> None:
     """Mark a message read (owner or admin); emits `message_read`, like the REST PATCH."""
     messages.mark_read(data.message_id, _current_user(connection))
+
+
+from app.realtime import uploads  # noqa: E402,F401  (registers the upload events)

@@ -8,6 +8,7 @@ All events travel on one channel, the Socket.IO namespace `/`.
 
 from flask import Flask
 
+from app.schemas.calls import CALL_SERVER_EVENTS
 from app.schemas.json_schema import component_schemas
 from app.schemas.socket import (
     CLIENT_EVENTS,
@@ -35,11 +36,20 @@ Durable events (`new_message`, `message_read`, `message_status`) carry `eventId`
 with the change they report: a client reconnecting with `lastEventId` gets what it missed,
 in order (or `resync_required`), and drops an eventId it has already seen. The same log is
 `GET /api/events` over REST.
+
+Calls (`call_*`) signal WebRTC calls and screen sharing between a user and the admins: they
+are ephemeral (no `eventId`, no replay); `call_signal` goes both ways, its server-to-client
+message is `call_signal_sent`. See docs/calls.md.
 """
 
 
 def _message_ref(name: str) -> dict:
     return {"$ref": f"#/channels/{CHANNEL}/messages/{name}"}
+
+
+def _ack_name(event) -> str:
+    """The reply message of an event: the common `ack`, or the event's own (`<name>_ack`)."""
+    return "ack" if event.ack is Ack else f"{event.name}_ack"
 
 
 def _client_operation(event) -> dict:
@@ -53,7 +63,7 @@ def _client_operation(event) -> dict:
         "messages": [_message_ref(event.name)],
         "reply": {
             "channel": {"$ref": f"#/channels/{CHANNEL}"},
-            "messages": [_message_ref("ack"), _message_ref("refusal")],
+            "messages": [_message_ref(_ack_name(event)), _message_ref("refusal")],
         },
     }
 
@@ -65,8 +75,14 @@ def _server_operation(event) -> dict:
         "channel": {"$ref": f"#/channels/{CHANNEL}"},
         "summary": (event.payload.__doc__ or "").strip(),
         "description": f"To {event.to}.{durable}",
-        "messages": [_message_ref(event.name)],
+        "messages": [_message_ref(_sent_name(event))],
     }
+
+
+def _sent_name(event) -> str:
+    """A server event's message key: its name, or `<name>_sent` when a client event has
+    the same name (call_signal goes both ways, with different payloads)."""
+    return f"{event.name}_sent" if event.name in CLIENT_EVENTS else event.name
 
 
 def _message(name: str, schema: dict, model, extra: str = "") -> dict:
@@ -79,18 +95,24 @@ def _message(name: str, schema: dict, model, extra: str = "") -> dict:
 
 def build() -> dict:
     """The AsyncAPI document of every declared Socket.IO event."""
-    client, server = list(CLIENT_EVENTS.values()), list(SERVER_EVENTS)
+    client, server = list(CLIENT_EVENTS.values()), [*SERVER_EVENTS, *CALL_SERVER_EVENTS]
     models = [(e.payload, "validation") for e in client] + [
         (e.payload, "serialization") for e in server
     ]
+    models += [(e.ack, "serialization") for e in client if e.ack is not Ack]
     models += [(Ack, "serialization"), (Refusal, "serialization"), (Handshake, "validation")]
     refs, schemas = component_schemas(models)
     messages = {e.name: _message(e.name, refs[e.payload, "validation"], e.payload) for e in client}
     for event in server:
-        messages[event.name] = _message(
+        messages[_sent_name(event)] = _message(
             event.name, refs[event.payload, "serialization"], event.payload
         )
     messages["ack"] = _message("ack", refs[Ack, "serialization"], Ack, "The ack's argument.")
+    for event in client:
+        if event.ack is not Ack:
+            messages[_ack_name(event)] = _message(
+                _ack_name(event), refs[event.ack, "serialization"], event.ack, "The ack's argument."
+            )
     messages["refusal"] = _message(
         "refusal", refs[Refusal, "serialization"], Refusal, "The ack's argument."
     )

@@ -18,7 +18,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from pydantic import BaseModel, TypeAdapter
 
 from app.schemas import validation
@@ -49,6 +49,9 @@ class Operation:
     path: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
     security: tuple[dict, ...] = ()
+    # The form fields of a multipart/form-data body the view also takes (a file upload):
+    # documented beside the JSON body; the view then gets body=None and reads the form.
+    multipart: type[BaseModel] | None = None
     tag: str = ""
     summary: str = ""
     description: str = ""
@@ -64,6 +67,7 @@ def operation(
     errors: tuple[int, ...] = (),
     security: tuple[dict, ...] = (),
     common_errors: bool = True,
+    multipart: type[BaseModel] | None = None,
 ):
     """Declare a view's models (put it right above the function, under the route)."""
 
@@ -76,6 +80,7 @@ def operation(
             path=path,
             errors=_errors(errors, security, common_errors),
             security=security,
+            multipart=multipart,
             tag=_tag(view.__module__),
             summary=summary.strip(),
             description=description.strip(),
@@ -89,7 +94,9 @@ def operation(
                 validation.validate(path, kwargs)
             if query is not None:
                 kwargs["query"] = validation.query(query)
-            if body is not None:
+            if multipart is not None and is_multipart():
+                kwargs["body"] = None
+            elif body is not None:
                 kwargs["body"] = validation.json_body(body)
             return _render(view(**kwargs), declared.adapters, success)
 
@@ -98,6 +105,10 @@ def operation(
         return endpoint
 
     return decorator
+
+
+def is_multipart() -> bool:
+    return request.mimetype == "multipart/form-data"
 
 
 def _errors(errors: tuple[int, ...], security: tuple[dict, ...], common: bool) -> tuple:

@@ -27,8 +27,11 @@ STATUS_TEXT = {
     403: "Not yours, wrong role, or inactive user",
     404: "Not found",
     409: "Conflict",
-    413: "Body larger than 64 KiB",
+    206: "Partial content (a Range request)",
+    413: "Body larger than 64 KiB (a file: larger than its type's limit)",
+    416: "The requested range is outside the file",
     429: "Rate limited",
+    502: "A file to download could not be fetched; retry later",
     503: "A dependency (database, Redis) is down; retry later",
 }
 
@@ -147,6 +150,11 @@ def _operation_object(path: str, method: str, declared: Operation, refs: dict) -
             "required": True,
             "content": _content(refs[declared.body, "validation"]),
         }
+    if declared.multipart is not None:
+        found.setdefault("requestBody", {"required": True, "content": {}})
+        found["requestBody"]["content"].update(
+            _content(refs[declared.multipart, "validation"], "multipart/form-data")
+        )
     found["responses"] = _responses(declared, refs)
     return found
 
@@ -156,6 +164,8 @@ def _schema_inputs(operations) -> list:
     for _, _, declared in operations:
         if declared.body is not None:
             types[declared.body, "validation"] = None
+        if declared.multipart is not None:
+            types[declared.multipart, "validation"] = None
         for kind in declared.responses.values():
             if not isinstance(kind, str):
                 types[kind, "serialization"] = None

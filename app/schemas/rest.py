@@ -127,6 +127,9 @@ class Conversation(CamelModel):
     last_message: str | None = Field(description="The newest message by WhatsApp time (200 chars)")
     last_message_at: UtcTime | None
     unread_count: int = Field(ge=0, description="Unread inbound messages")
+    status: Literal["open", "pending", "resolved", "snoozed"] = Field(examples=["open"])
+    snoozed_until: UtcTime | None = Field(description="When a snoozed conversation reopens")
+    labels: list[str] = Field(examples=[["vip"]])
 
     @classmethod
     def of(cls, conversation, unread_count: int = 0) -> "Conversation":
@@ -138,6 +141,9 @@ class Conversation(CamelModel):
             last_message=conversation.last_message,
             last_message_at=conversation.last_message_at,
             unread_count=unread_count,
+            status=conversation.status,
+            snoozed_until=conversation.snoozed_until,
+            labels=conversation.labels,
         )
 
 

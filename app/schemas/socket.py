@@ -12,7 +12,15 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 
 from app.schemas.common import CamelInput, CamelModel, comparable_text
-from app.schemas.messages import MessageRead, MessageStatus, NewMessage
+from app.schemas.messages import (
+    MessageReaction,
+    MessageRead,
+    MessageStatus,
+    NewMessage,
+    SentMessage,
+)
+from app.schemas.workflow import ConversationUpdated
+from app.transport.attachments import UPLOAD_CHUNK_BYTES
 
 # Refusals any client event may get, besides its own.
 COMMON_REFUSALS = ("Rate limit exceeded", "Unauthorized", "Service unavailable")
@@ -67,10 +75,81 @@ class MarkRead(ClientPayload, CamelInput):
     message_id: Annotated[str, Field(strict=True, min_length=1), AfterValidator(comparable_text)]
 
 
+class UploadStart(ClientPayload, CamelInput):
+    """Start an upload to a conversation, or (with `uploadId`) ask where one stands."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "conversationId": 12,
+                    "filename": "fatura.pdf",
+                    "mimeType": "application/pdf",
+                    "size": 48213,
+                }
+            ]
+        }
+    )
+    invalid: ClassVar[str] = "Invalid upload"
+
+    conversation_id: PositiveId
+    filename: Annotated[str, Field(strict=True, min_length=1, max_length=255)]
+    mime_type: Annotated[str, Field(strict=True, min_length=3, max_length=127)]
+    size: Annotated[int, Field(strict=True, ge=0)]
+    upload_id: Annotated[str, Field(strict=True, max_length=40)] | None = Field(
+        None, description="Resume this upload (after a reconnect)"
+    )
+
+
+class UploadChunk(ClientPayload, CamelInput):
+    """The next bytes of an upload, at the offset the server has received so far."""
+
+    invalid: ClassVar[str] = "Invalid upload"
+
+    upload_id: Annotated[str, Field(strict=True, min_length=1, max_length=40)]
+    offset: Annotated[int, Field(strict=True, ge=0)]
+    data: Annotated[bytes, Field(strict=True, max_length=UPLOAD_CHUNK_BYTES)] = Field(
+        description=f"Binary, at most chunkSize ({UPLOAD_CHUNK_BYTES}) bytes"
+    )
+
+
+class UploadFinish(ClientPayload, CamelInput):
+    """Send the uploaded file as a reply (its caption, the client's idempotency key)."""
+
+    invalid: ClassVar[str] = "Invalid upload"
+
+    upload_id: Annotated[str, Field(strict=True, min_length=1, max_length=40)]
+    caption: Annotated[str, Field(strict=True, max_length=4096)] | None = None
+    client_message_id: Annotated[str, Field(strict=True, min_length=1, max_length=64)] | None = None
+
+
 class Ack(BaseModel):
-    """The ack of an accepted event."""
+    """The ack of an accepted event (the upload events add their own keys)."""
 
     ok: Literal[True] = True
+
+
+class UploadAck(Ack, CamelModel):
+    """upload_start and upload_chunk's ack: where the upload stands."""
+
+    upload_id: str | None = Field(None, exclude_if=lambda v: v is None)
+    chunk_size: int | None = Field(None, exclude_if=lambda v: v is None)
+    received: int
+
+
+class UploadFinished(Ack):
+    """upload_finish's ack: the stored reply."""
+
+    message: SentMessage
+
+
+class UploadProgress(CamelModel):
+    """How much of an upload has arrived: to every socket of the uploader."""
+
+    upload_id: str
+    conversation_id: int
+    received: int
+    size: int
 
 
 class Refusal(BaseModel):
@@ -103,6 +182,14 @@ class MessageStatusEvent(Durable, MessageStatus):
     """A reply's delivery status changed."""
 
 
+class MessageReactionEvent(Durable, MessageReaction):
+    """The customer reacted to a message, or took the reaction back."""
+
+
+class ConversationUpdatedEvent(Durable, ConversationUpdated):
+    """A conversation's status, snooze time, labels or owner changed (also a reopen)."""
+
+
 class UserTyping(CamelModel):
     """Someone started or stopped typing in a conversation."""
 
@@ -132,6 +219,7 @@ class ClientEvent:
     refusals: tuple[str, ...]
     summary: str
     description: str
+    ack: type[BaseModel] = Ack
 
 
 @dataclass(frozen=True)
@@ -160,6 +248,13 @@ SERVER_EVENTS = (
         durable=True,
     ),
     ServerEvent("message_status", MessageStatusEvent, "the owner and the admins", durable=True),
+    ServerEvent("message_reaction", MessageReactionEvent, "the owner and the admins", durable=True),
+    ServerEvent(
+        "conversation_updated",
+        ConversationUpdatedEvent,
+        "the owner, the previous owner of a transferred conversation, and the admins",
+        durable=True,
+    ),
     ServerEvent(
         "user_typing",
         UserTyping,
@@ -171,5 +266,6 @@ SERVER_EVENTS = (
         ResyncRequired,
         "the reconnecting socket, instead of a replay longer than 1000 events",
     ),
+    ServerEvent("upload_progress", UploadProgress, "every socket of the uploader"),
     ServerEvent("error", ErrorEvent, "the socket whose event was refused"),
 )

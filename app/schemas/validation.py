@@ -38,6 +38,14 @@ def json_body(model: type[M]) -> M:
         raise as_refusal(exc) from None
 
 
+def json_text(model: type[M], text: str) -> M:
+    """JSON text (a multipart request's `payload` part) as `model`."""
+    try:
+        return model.model_validate_json(text)
+    except PydanticValidationError as exc:
+        raise as_refusal(exc) from None
+
+
 def query(model: type[M]) -> M:
     """The query string as `model`; a parameter sent empty (`?limit=`) counts as absent."""
     return validate(model, {name: value for name, value in request.args.items() if value != ""})

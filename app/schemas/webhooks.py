@@ -12,6 +12,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.errors import ValidationError
 from app.schemas.common import (
     CamelModel,
     Text,
@@ -85,6 +86,46 @@ ReportedStatus = Annotated[
 ]
 
 
+MEDIA_TYPES = ("image", "audio", "video", "document", "sticker")
+# Types stored without text of their own: the file or the place is the message.
+_WITHOUT_TEXT = (*MEDIA_TYPES, "location", "reaction", "unsupported")
+
+
+class MediaIn(BaseModel):
+    """A WhatsApp file: by `url` (the server downloads it), or as the multipart `file` part."""
+
+    url: Text(2048, strip=True) | None = Field(
+        None, description="Where to download it (required unless the request is multipart)"
+    )
+    mime_type: Text(127, strip=True) = Field(examples=["image/jpeg"])
+    filename: Text(255, strip=True) | None = None
+    caption: Text(MAX_CONTENT_CHARS) | None = None
+    sha256: Text(128, strip=True) | None = Field(
+        None, description="WhatsApp's SHA-256 of the file (base64 or hex): checked when given"
+    )
+    voice: bool = Field(False, description="A voice note")
+
+
+class LocationIn(BaseModel):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    name: Text(255, strip=True) | None = None
+    address: Text(1000, strip=True) | None = None
+
+
+class ContextIn(BaseModel):
+    """The message this one quotes."""
+
+    message_id: Text(255, strip=True) = Field(description="The quoted message's WhatsApp id")
+
+
+class ReactionIn(BaseModel):
+    message_id: Text(255, strip=True) = Field(description="The reacted message's WhatsApp id")
+    emoji: Annotated[str, Field(max_length=16), AfterValidator(without_nul)] = Field(
+        description='The emoji; "" removes the reaction', examples=["👍"]
+    )
+
+
 class IncomingMessage(BaseModel):
     """A WhatsApp message n8n reports: POST /api/webhooks/n8n/message."""
 
@@ -105,13 +146,41 @@ class IncomingMessage(BaseModel):
     user_id: UserIdInput
     customer_name: Text(255, strip=True)
     customer_phone: Text(64, strip=True)
-    message_content: Text(MAX_CONTENT_CHARS)
+    message_content: Text(MAX_CONTENT_CHARS) | None = Field(
+        None, description="The text; optional for media (then the caption), location, reaction"
+    )
     message_type: MessageType = "text"
     direction: Direction = "INBOUND"
     timestamp: TimestampInput = None
     message_id: Text(255) | None = Field(
         None, description="The WhatsApp message id: the idempotency key"
     )
+    media: MediaIn | None = None
+    location: LocationIn | None = None
+    context: ContextIn | None = None
+    reaction: ReactionIn | None = None
+
+    @model_validator(mode="after")
+    def _parts_of_its_type(self) -> "IncomingMessage":
+        """Each type has what it needs: a reaction its target, a location its place,
+        media its file (a type named as media may still come as text), others text."""
+        if self.message_type == "reaction" and self.reaction is None:
+            raise ValidationError("reaction is required for a reaction", field="reaction")
+        if self.message_type == "location" and self.location is None:
+            raise ValidationError("location is required for a location", field="location")
+        if self.media is not None and self.message_type not in MEDIA_TYPES:
+            raise ValidationError(
+                "message_type must be one of " + ", ".join(MEDIA_TYPES) + " for media",
+                field="message_type",
+            )
+        if self.message_content is None:
+            if self.media is not None and self.media.caption:
+                self.message_content = self.media.caption
+            elif self.message_type not in _WITHOUT_TEXT:
+                raise ValidationError(
+                    "message_content must be a non-empty string", field="message_content"
+                )
+        return self
 
 
 class StatusReport(BaseModel):

@@ -34,6 +34,22 @@ def _unread_counts():
     )
 
 
+def unread_counts_of(conversation_ids: set[int]) -> dict[int, int]:
+    """Unread inbound messages of these conversations (absent: none)."""
+    if not conversation_ids:
+        return {}
+    query = (
+        select(Message.conversation_id, func.count())
+        .where(
+            Message.conversation_id.in_(conversation_ids),
+            Message.direction == "INBOUND",
+            Message.is_read.is_(False),
+        )
+        .group_by(Message.conversation_id)
+    )
+    return dict(db.session.execute(query).all())
+
+
 def list_for(user: User, owner_id: int | None = None) -> list[tuple[Conversation, int]]:
     """(conversation, unread count) of those this user may see, newest activity first."""
     unread = _unread_counts()

@@ -8,7 +8,7 @@ from itertools import chain
 
 from flask import current_app
 from pydantic import BaseModel
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, or_, select, text
 
 from app.blocking import let_others_run
 from app.extensions import db
@@ -35,6 +35,7 @@ class RecordedEvent:
     user_id: int
     conversation_id: int
     data: dict  # the payload with its eventId
+    also_user_id: int | None = None  # a transfer's previous owner
 
 
 def lock_event_log(connection=None) -> None:
@@ -64,7 +65,12 @@ def _event_insert():
 
 
 def record(
-    name: str, user_id: int, conversation_id: int, payload: BaseModel, connection=None
+    name: str,
+    user_id: int,
+    conversation_id: int,
+    payload: BaseModel,
+    connection=None,
+    also_user_id: int | None = None,
 ) -> RecordedEvent:
     """Add an event to the current transaction; the caller commits it with its change.
 
@@ -73,7 +79,8 @@ def record(
 
     Written with a Core statement on the session's connection, after flushing the
     caller's ORM changes so the event follows them; or on `connection`, the
-    transaction of a caller that writes with Core statements only.
+    transaction of a caller that writes with Core statements only. `also_user_id`:
+    a second user who sees the event (a transferred conversation's previous owner).
     """
     if connection is None:
         db.session.flush()
@@ -85,15 +92,19 @@ def record(
         "payload": payload.model_dump_json(),
         "created_at": utcnow(),
     }
+    if also_user_id is not None and also_user_id != user_id:
+        values["also_user_id"] = also_user_id
+    else:
+        also_user_id = None
     event_id = connection.execute(_event_insert(), values).scalar_one()
     data = {**payload.model_dump(), "eventId": event_id}
-    return RecordedEvent(event_id, name, user_id, conversation_id, data)
+    return RecordedEvent(event_id, name, user_id, conversation_id, data, also_user_id)
 
 
 def _visible_to(user: User):
     query = select(Event).order_by(Event.id)
     if not user.is_admin:
-        query = query.where(Event.user_id == user.id)
+        query = query.where(or_(Event.user_id == user.id, Event.also_user_id == user.id))
     return query
 
 
@@ -177,3 +188,31 @@ def published_late_before(user: User, event_id: int, max_events: int) -> Iterato
         Event.created_at >= anchor - margin,
     )
     return pages(recent, event_id - max_events, max_events)
+
+
+def prune_before(cutoff, batch_size: int = 10_000) -> int:
+    """Delete the events created before `cutoff`, oldest first, in short transactions.
+
+    The newest event is always kept: on SQLite the id is a plain rowid, and an
+    emptied table would hand out ids from 1 again, so eventIds would stop growing
+    and clients' lastEventId would point past the log. A client whose lastEventId
+    is now older than the log gets `resync_required` (replay_for). Batches keep
+    each write transaction short, so live webhooks wait milliseconds, not the
+    whole prune.
+    """
+    newest = db.session.scalar(select(db.func.max(Event.id)))
+    if newest is None:
+        return 0
+    deleted = 0
+    while True:
+        oldest_batch = (
+            select(Event.id)
+            .where(Event.created_at < cutoff, Event.id < newest)
+            .order_by(Event.id)
+            .limit(batch_size)
+        )
+        result = db.session.execute(db.delete(Event).where(Event.id.in_(oldest_batch)))
+        db.session.commit()
+        deleted += result.rowcount
+        if result.rowcount < batch_size:
+            return deleted

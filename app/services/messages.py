@@ -1,5 +1,6 @@
 """Creating messages and marking them read: the one path for webhook, REST and socket."""
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -12,12 +13,13 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import Forbidden, NotFound
 from app.extensions import db
-from app.models import Conversation, Message, OutboundDelivery, User, new_message_id
+from app.media.ingest import StoredFile
+from app.models import Conversation, Media, Message, OutboundDelivery, User, new_message_id
 from app.realtime import broadcast
-from app.schemas.messages import MessageRead, NewMessage
+from app.schemas.messages import Location, MediaRef, MessageRead, NewMessage
 from app.schemas.rest import Stats
 from app.schemas.webhooks import IncomingMessage
-from app.services import events
+from app.services import events, search_index, search_text, workflow
 from app.services.conversations import can_access, message_by_id
 from app.timeutil import utcnow
 
@@ -42,6 +44,15 @@ class Draft:
     sent_by: int | None = None
     client_message_id: str | None = None
     status: str | None = None
+    # Rich messages: a stored file (app/media/ingest.py), a location, the quoted message.
+    media: "StoredFile | None" = None
+    location: dict | None = None
+    reply_to: str | None = None
+
+    @property
+    def preview(self) -> str:
+        """The conversation list's last message: the text, or the type of a file without one."""
+        return self.content[:200] or f"[{self.message_type}]"
 
 
 class Stored(NamedTuple):
@@ -92,15 +103,53 @@ def _conversation_upsert(dialect: str):
 
 
 @cache
-def _message_insert(returning_seq: bool):
-    """The message insert, built once (a reply's also returns the row's seq for its queue)."""
+def _message_insert():
+    """The message insert, built once; it returns the row's seq (search index, reply queue)."""
     table = Message.__table__
-    return table.insert().returning(table.c.seq) if returning_seq else table.insert()
+    return table.insert().returning(table.c.seq)
 
 
 @cache
 def _outbox_insert():
     return OutboundDelivery.__table__.insert()
+
+
+@cache
+def _media_insert():
+    return Media.__table__.insert()
+
+
+def _rich_values(draft: Draft) -> dict:
+    """A rich message's own columns (left out of a plain one: fewer parameters to bind)."""
+    values = {}
+    if draft.location is not None:
+        values["location"] = json.dumps(draft.location)
+    if draft.reply_to is not None:
+        values["reply_to"] = draft.reply_to
+    return values
+
+
+def _insert_media(connection, draft: Draft, message_id: str, conversation_id: int) -> None:
+    """Tie the stored file to its message, in the message's transaction."""
+    media = draft.media
+    connection.execute(
+        _media_insert(),
+        {
+            "id": media.id,
+            "user_id": draft.user_id,
+            "conversation_id": conversation_id,
+            "message_id": message_id,
+            "storage_key": media.storage_key,
+            "mime_type": media.mime_type,
+            "size": media.size,
+            "filename": media.filename,
+            "caption": media.caption,
+            "voice": media.voice,
+            "sha256": media.sha256,
+            "thumbnail_key": media.thumbnail_key,
+            "created_at": media.created_at,
+        },
+    )
 
 
 def _upsert_conversation(connection, draft: Draft, timestamp: datetime):
@@ -112,7 +161,7 @@ def _upsert_conversation(connection, draft: Draft, timestamp: datetime):
         "user_id": draft.user_id,
         "customer_phone": draft.customer_phone,
         "customer_name": draft.customer_name,
-        "last_message": draft.content[:200],
+        "last_message": draft.preview,
         "last_message_at": timestamp,
         "created_at": utcnow(),
     }
@@ -126,12 +175,21 @@ def write(draft: Draft) -> Stored:
 
     The one write path of a message. Core statements in a transaction of their
     own, not the ORM session (which is most of a webhook's CPU otherwise): the
-    message is not loaded back. Raises IntegrityError, having stored nothing,
-    for a repeated WhatsApp id or clientMessageId, or an unknown owner.
+    message is not loaded back. A webhook's message naming the previous owner of
+    a transferred conversation goes to that conversation; an inbound one reopens
+    a resolved or snoozed conversation (app/services/workflow.py). Raises
+    IntegrityError, having stored nothing, for a repeated WhatsApp id or
+    clientMessageId, or an unknown owner.
     """
     with db.engine.begin() as connection:
+        draft = workflow.routed(connection, draft)
         stored, event = _insert_on(connection, draft)
+        reopened = []
+        if draft.direction == "INBOUND":
+            reopened = workflow.reopen_on_inbound(connection, stored.conversation_id)
     broadcast.publish(event)
+    for change in reopened:
+        broadcast.publish(change)
     return stored
 
 
@@ -151,20 +209,20 @@ def _insert_on(connection, draft: Draft) -> tuple[Stored, events.RecordedEvent]:
         "whatsapp_id": draft.whatsapp_id,
         "is_read": False,
         "created_at": now,
+        **_rich_values(draft),
+        "search_text": search_text.fold(draft.content),
     }
     queued = draft.status == "pending"
-    if queued:  # a reply's own columns (left out otherwise: fewer parameters to bind)
-        values.update(
-            sent_by=draft.sent_by,
-            client_message_id=draft.client_message_id,
-            status=draft.status,
-            status_at=now,
-        )
-    result = connection.execute(_message_insert(queued), values)
+    if draft.sent_by is not None:  # an agent's reply or note (left out otherwise: fewer to bind)
+        values.update(sent_by=draft.sent_by, client_message_id=draft.client_message_id)
     if queued:
-        connection.execute(
-            _outbox_insert(), {"message_seq": result.scalar_one(), "next_attempt_at": now}
-        )
+        values.update(status=draft.status, status_at=now)
+    seq = connection.execute(_message_insert(), values).scalar_one()
+    search_index.add(connection, seq, values["search_text"])
+    if queued:
+        connection.execute(_outbox_insert(), {"message_seq": seq, "next_attempt_at": now})
+    if draft.media is not None:
+        _insert_media(connection, draft, values["id"], conversation_id)
     payload = NewMessage(
         id=values["id"],
         conversation_id=conversation_id,
@@ -176,12 +234,17 @@ def _insert_on(connection, draft: Draft) -> tuple[Stored, events.RecordedEvent]:
         direction=draft.direction,
         timestamp=timestamp,
         is_read=False,
+        media=MediaRef.of(draft.media),
+        location=Location(**draft.location) if draft.location else None,
+        reply_to=draft.reply_to,
     )
     event = events.record("new_message", draft.user_id, conversation_id, payload, connection)
     return Stored(values["id"], conversation_id, payload), event
 
 
-def store(incoming: IncomingMessage) -> tuple[Message | Stored, bool]:
+def store(
+    incoming: IncomingMessage, media: StoredFile | None = None, reply_to: str | None = None
+) -> tuple[Message | Stored, bool]:
     """Store a message n8n reported and emit `new_message`; returns (message, created).
 
     Idempotent on the WhatsApp id through its unique constraint: a repeat, even
@@ -192,11 +255,14 @@ def store(incoming: IncomingMessage) -> tuple[Message | Stored, bool]:
         user_id=incoming.user_id,
         customer_phone=incoming.customer_phone,
         customer_name=incoming.customer_name,
-        content=incoming.message_content,
+        content=incoming.message_content or "",
         message_type=incoming.message_type,
         direction=incoming.direction,
         timestamp=incoming.timestamp,
         whatsapp_id=incoming.message_id,
+        media=media,
+        location=incoming.location.model_dump() if incoming.location else None,
+        reply_to=reply_to,
     )
     try:
         return write(draft), True

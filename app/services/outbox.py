@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 
 from app.errors import Conflict, NotFound
 from app.extensions import db
+from app.media import links
 from app.metrics import OUTBOX_ATTEMPTS
 from app.models import Message, OutboundDelivery
 from app.realtime import broadcast
@@ -75,14 +76,24 @@ def _lease() -> timedelta:
 
 
 def _payload(message: Message) -> dict:
-    """The body n8n receives for one reply."""
-    return {
+    """The body n8n receives for one reply (a file's link, type, name and caption too)."""
+    payload = {
         "message_id": message.id,
         "user_id": message.user_id,
         "customer_phone": message.conversation.customer_phone,
         "message_content": message.content,
         "message_type": message.message_type,
     }
+    media = message.media
+    if media is not None:
+        payload.update(
+            # Signed when handed off, so the link lives MEDIA_URL_SECONDS from each attempt.
+            media_url=links.absolute_media_url(media.id),
+            mime_type=media.mime_type,
+            filename=media.filename,
+            caption=media.caption,
+        )
+    return payload
 
 
 def claim(delivery_id: int) -> Attempt | None:

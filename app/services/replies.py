@@ -4,6 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.media.ingest import StoredFile
 from app.models import Conversation, Message, User
 from app.schemas.messages import SentMessage
 from app.services import messages, outbox
@@ -22,7 +23,12 @@ def find_by_client_id(conversation: Conversation, client_message_id: str | None)
 
 
 def create(
-    conversation: Conversation, author: User, content: str, client_message_id: str | None
+    conversation: Conversation,
+    author: User,
+    content: str,
+    client_message_id: str | None,
+    media: StoredFile | None = None,
+    message_type: str = "text",
 ) -> tuple[SentMessage, bool]:
     """Store a reply, queue it for n8n and emit `new_message`; returns (reply, created).
 
@@ -39,6 +45,8 @@ def create(
         customer_phone=conversation.customer_phone,
         customer_name="",  # keeps the conversation's
         content=content,
+        message_type=message_type,
+        media=media,
         direction="OUTBOUND",
         sent_by=author.id,
         client_message_id=client_message_id,

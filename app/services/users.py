@@ -52,6 +52,48 @@ def set_active(email: str, active: bool) -> User:
     user = find_by_email(email)
     if user is None:
         raise NotFound(f"no user with email {normalize_email(email)}")
+    return set_user_active(user, active)
+
+
+def set_user_active(user: User, active: bool) -> User:
+    """Activate or deactivate a user (the CLI and PATCH /api/users/<id>).
+
+    Deactivated: every request with their tokens gets 401 at once, and each
+    process's token sweep (app/realtime/token_sweep.py) cuts their live sockets
+    within TOKEN_SWEEP_SECONDS, since it reads is_active from the database.
+    """
     user.is_active = active
+    db.session.commit()
+    return user
+
+
+def list_users() -> list[User]:
+    """Every user, active or not, by name."""
+    return list(db.session.scalars(select(User).order_by(User.name, User.id)))
+
+
+def list_admins() -> list[User]:
+    """The active admins, by name: the colleagues every agent may see."""
+    query = select(User).where(User.role == "ADMIN", User.is_active.is_(True))
+    return list(db.session.scalars(query.order_by(User.name, User.id)))
+
+
+def update_user(
+    acting: User, user_id: int, name: str | None, is_active: bool | None, role: str | None
+) -> User:
+    """Rename, change the role of, deactivate or reactivate a user (admins).
+
+    An admin cannot deactivate or demote themself: the inbox would be left
+    without anyone able to undo it.
+    """
+    user = get_user(user_id)
+    if user.id == acting.id and (is_active is False or role == "USER"):
+        raise Conflict("admins cannot deactivate or demote themselves", field="isActive")
+    if name is not None:
+        user.name = name
+    if role is not None:
+        user.role = role
+    if is_active is not None and is_active != user.is_active:
+        return set_user_active(user, is_active)
     db.session.commit()
     return user

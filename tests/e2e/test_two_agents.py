@@ -26,12 +26,12 @@ def test_each_sees_the_other_typing_and_stopping(server, open_page):
         wait_connected(page)
         wait_joined(page, conversation)
 
-    for typist, watcher in ((owner, admin), (admin, owner)):
+    for typist, watcher, name in ((owner, admin, "Owner Agent"), (admin, owner, "Admin")):
         indicator = watcher.locator("#typing-indicator")
         expect(indicator).to_be_hidden()
         typist.fill("#reply-input", "Bir saniye, kontrol ediyorum")
         expect(indicator).to_be_visible()
-        expect(indicator).to_have_text("typing…")
+        expect(indicator).to_have_text(f"{name} is typing…")  # the typer named
         typist.fill("#reply-input", "")
         expect(indicator).to_be_hidden()
     # Neither page shows its own typing.

@@ -5,7 +5,12 @@ import { coalesced } from './coalesce.js';
 import { element } from './dom.js';
 import { formatTime } from './format.js';
 import { t } from './i18n.js';
+import { attachCalls } from './call-view.js';
+import { Directory } from './directory.js';
+import { setUpSoundToggle } from './notifications.js';
 import { createSocketClient, startPage } from './page.js';
+import { ReportsAdmin } from './reports-admin.js';
+import { UsersAdmin } from './users-admin.js';
 
 // Presence changes are not pushed by the contract (only durable events and
 // typing are), so the view polls GET /api/realtime/status this often.
@@ -20,16 +25,29 @@ class AdminView {
     this.online = new Set();
     this.connectedUsers = null;
     this.refreshConversations = coalesced(() => this.loadConversations(), 150);
+    this.calls = attachCalls(client, user);
+    this.directory = new Directory(user);
+    this.users = new UsersAdmin({ user, onChanged: () => this.directory.loadUsers() });
+    this.reports = new ReportsAdmin();
   }
 
   start() {
     const refresh = () => this.refreshConversations();
-    ['new_message', 'message_read', 'connected', 'reconnected', 'resync_required'].forEach((event) =>
+    ['new_message', 'message_read', 'conversation_updated', 'connected', 'reconnected', 'resync_required'].forEach((event) =>
       this.client.on(event, refresh),
     );
     // This page's own socket makes its user online: show it without waiting a period.
     ['connected', 'reconnected'].forEach((event) => this.client.on(event, () => this.loadPresence()));
-    document.addEventListener('languagechange', () => this.draw());
+    document.addEventListener('languagechange', () => {
+      this.draw();
+      this.users.draw();
+      this.reports.draw();
+    });
+    this.directory.addEventListener('change', () => this.draw());
+    this.directory.loadUsers();
+    this.users.load();
+    this.reports.load();
+    setUpSoundToggle(document.getElementById('sound-toggle'));
     this.client.connect();
     this.refreshConversations();
     this.loadPresence();
@@ -46,6 +64,7 @@ class AdminView {
       const { connectedUsers, onlineUserIds } = await api.realtimeStatus();
       this.connectedUsers = connectedUsers;
       this.online = new Set(onlineUserIds);
+      this.users.setOnline(this.online);
       this.draw();
     } catch (error) {
       console.warn('Reading /api/realtime/status failed', error);
@@ -78,7 +97,7 @@ class AdminView {
 
   agentName(id) {
     if (id === this.user.id) return `${this.user.name || this.user.email} (${t('admin.you')})`;
-    return t('conversations.agent', { id });
+    return this.directory.nameOf(id);
   }
 
   presence(id) {
@@ -93,7 +112,9 @@ class AdminView {
     row.dataset.userId = agent.id;
     const status = element('td');
     status.append(this.presence(agent.id));
-    row.append(element('td', null, this.agentName(agent.id)), status, element('td', 'num', agent.conversations), element('td', 'num', agent.unread));
+    const call = element('td');
+    if (agent.id !== this.user.id) call.append(this.calls.callButtons(agent.id, this.agentName(agent.id), this.online.has(agent.id)));
+    row.append(element('td', null, this.agentName(agent.id)), status, element('td', 'num', agent.conversations), element('td', 'num', agent.unread), call);
     return row;
   }
 

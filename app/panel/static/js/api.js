@@ -109,3 +109,63 @@ export function health() {
 export function realtimeStatus() {
   return call('/api/realtime/status');
 }
+
+export function iceServers() {
+  return call('/api/realtime/ice-servers');
+}
+
+// --- team workflow -----------------------------------------------------------
+
+export function updateConversation(conversationId, changes) {
+  return call(`/api/conversations/${conversationId}`, { method: 'PATCH', body: changes });
+}
+
+export function addNote(conversationId, content) {
+  return call(`/api/conversations/${conversationId}/notes`, { method: 'POST', body: { content } });
+}
+
+export function startConversation(customerPhone, customerName, content, clientMessageId) {
+  return call('/api/conversations', {
+    method: 'POST',
+    body: { customerPhone, customerName: customerName || null, content, clientMessageId },
+  });
+}
+
+export function search(q, limit = 20) {
+  return call(`/api/search?q=${encodeURIComponent(q)}&limit=${limit}`);
+}
+
+export function cannedResponses() {
+  return call('/api/canned-responses');
+}
+
+export function createCannedResponse(shortcut, content, shared) {
+  return call('/api/canned-responses', { method: 'POST', body: { shortcut, content, shared } });
+}
+
+export function deleteCannedResponse(id) {
+  return call(`/api/canned-responses/${id}`, { method: 'DELETE' });
+}
+
+export function users() {
+  return call('/api/users');
+}
+
+export function usersPresence() {
+  return call('/api/users/presence');
+}
+
+export function createUser(fields) {
+  return call('/api/users', { method: 'POST', body: fields });
+}
+
+export function updateUser(userId, changes) {
+  return call(`/api/users/${userId}`, { method: 'PATCH', body: changes });
+}
+
+export function reports(since, until) {
+  const query = new URLSearchParams();
+  if (since) query.set('since', since);
+  if (until) query.set('until', until);
+  return call(`/api/reports?${query}`);
+}

@@ -1,8 +1,10 @@
-// The open conversation's messages: text bubbles in time order, with delivery marks.
+// The open conversation's messages in time order: text, files, places, quotes and
+// reactions (media-parts.js), with delivery marks.
 
 import { element } from './dom.js';
 import { formatTime } from './format.js';
 import { t } from './i18n.js';
+import { locationPart, mediaPart, quotePart, reactionsPart } from './media-parts.js';
 
 const STATUS_RANK = { pending: 0, sent: 1, delivered: 2, read: 3 };
 const STATUS_MARK = { pending: '🕓', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '!' };
@@ -60,7 +62,7 @@ export class MessageView {
   // A reply's new_message event can beat the answer to its POST: it takes over
   // the pending bubble with the same text rather than drawing the reply twice.
   adoptLocal(message) {
-    if (message.direction !== 'OUTBOUND') return null;
+    if (message.direction !== 'OUTBOUND' || message.messageType === 'note') return null;
     for (const [key, item] of this.items) {
       const local = item.message;
       if (local.local && local.status === 'pending' && local.messageContent === message.messageContent) {
@@ -147,6 +149,10 @@ export class MessageView {
   }
 
   draw({ message, el }) {
+    if (message.messageType === 'note') {
+      this.drawNote(message, el);
+      return;
+    }
     const outbound = message.direction === 'OUTBOUND';
     el.className = `message ${outbound ? 'message-outbound' : 'message-inbound'}`;
     if (message.local) el.dataset.clientMessageId = message.clientMessageId;
@@ -158,6 +164,33 @@ export class MessageView {
       el.dataset.status = message.status || 'pending';
       meta.append(...this.statusParts(message));
     }
+    const reactions = reactionsPart(message.reactions);
+    if (reactions) meta.prepend(reactions);
+    el.dataset.type = message.messageType || 'text';
+    const parts = [
+      quotePart(message.replyTo ? this.items.get(message.replyTo)?.message : null),
+      mediaPart(message),
+      locationPart(message.location),
+      message.messageContent ? element('p', 'message-text', message.messageContent) : null,
+      meta,
+    ];
+    el.replaceChildren(...parts.filter(Boolean));
+  }
+
+  // The customer reacted to a message (or took the reaction back).
+  setReactions(messageId, reactions) {
+    const item = this.items.get(messageId);
+    if (!item) return;
+    item.message.reactions = reactions;
+    this.draw(item);
+  }
+
+  // An internal note: apart from the customer's thread, never with delivery marks.
+  drawNote(message, el) {
+    el.className = 'message message-note';
+    el.dataset.messageId = message.id;
+    const meta = element('div', 'message-meta');
+    meta.append(element('span', 'note-label', t('note.label')), element('time', 'message-time', formatTime(message.timestamp)));
     el.replaceChildren(element('p', 'message-text', message.messageContent), meta);
   }
 

@@ -43,3 +43,51 @@ export function showToast(text, type = 'info', data, onClick) {
   setTimeout(() => toast.remove(), TOAST_MS);
   return toast;
 }
+
+// --- the tab title and the optional sound -------------------------------------
+
+const SOUND_KEY = 'notificationSound';
+let audio = null;
+
+// "(3) WhatsApp Inbox" while 3 inbound messages are unread.
+export function showUnreadInTitle(count, base = document.title.replace(/^\(\d+\) /, '')) {
+  document.title = count > 0 ? `(${count}) ${base}` : base;
+}
+
+export function soundEnabled() {
+  return localStorage.getItem(SOUND_KEY) === '1';
+}
+
+// Wire the header's sound checkbox to the remembered choice.
+export function setUpSoundToggle(checkbox) {
+  if (!checkbox) return;
+  checkbox.checked = soundEnabled();
+  checkbox.addEventListener('change', () => {
+    localStorage.setItem(SOUND_KEY, checkbox.checked ? '1' : '0');
+    if (checkbox.checked) playSound(); // the click lets the browser start audio
+  });
+}
+
+// A short two-tone chime made with Web Audio (no sound file to serve); silent when off.
+export function playSound() {
+  if (!soundEnabled()) return false;
+  try {
+    audio = audio || new AudioContext();
+    const now = audio.currentTime;
+    [880, 1320].forEach((frequency, index) => {
+      const oscillator = audio.createOscillator();
+      const gain = audio.createGain();
+      oscillator.frequency.value = frequency;
+      gain.gain.setValueAtTime(0.0001, now + index * 0.12);
+      gain.gain.exponentialRampToValueAtTime(0.2, now + index * 0.12 + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, now + index * 0.12 + 0.25);
+      oscillator.connect(gain).connect(audio.destination);
+      oscillator.start(now + index * 0.12);
+      oscillator.stop(now + index * 0.12 + 0.3);
+    });
+    window.soundsPlayed = (window.soundsPlayed || 0) + 1; // read by the browser tests
+    return true;
+  } catch {
+    return false;
+  }
+}

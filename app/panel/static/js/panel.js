@@ -1,10 +1,19 @@
 // The agent panel: conversation list, the open conversation, replies, typing.
 
 import * as api from './api.js';
+import { Attachments } from './attachments.js';
+import { CannedResponses } from './canned.js';
 import { coalesced } from './coalesce.js';
+import { ConversationActions } from './conversation-actions.js';
 import { renderConversationList } from './conversation-list.js';
+import { Directory } from './directory.js';
+import { element } from './dom.js';
 import { t } from './i18n.js';
+import { ListFilters, SearchBox } from './list-filters.js';
 import { MessageView } from './message-view.js';
+import { attachCalls } from './call-view.js';
+import { NewConversationForm } from './new-conversation.js';
+import { playSound, setUpSoundToggle, showUnreadInTitle } from './notifications.js';
 import { createSocketClient, startPage } from './page.js';
 import { ReplyBox } from './reply-box.js';
 
@@ -26,7 +35,41 @@ class AgentPanel {
       client,
       view: this.view,
       conversationId: () => this.openId,
+      noteMode: $('note-mode'),
     });
+    this.attachments = new Attachments({
+      button: $('attach-button'),
+      input: $('attach-input'),
+      dropZone: $('conversation'),
+      pasteTarget: $('reply-input'),
+      progress: {
+        box: $('upload-progress'),
+        label: $('upload-label'),
+        bar: $('upload-bar'),
+        cancel: $('upload-cancel'),
+      },
+      client,
+      view: this.view,
+      conversationId: () => this.openId,
+      onError: (text) => this.client.showNotification(text, 'error'),
+    });
+    this.directory = new Directory(user);
+    this.canned = new CannedResponses({ user, input: $('reply-input') });
+    this.actions = new ConversationActions({
+      user,
+      directory: this.directory,
+      onChanged: (conversation) => this.onConversationUpdated(conversation),
+    });
+    this.filters = new ListFilters({ onChange: () => this.drawList(), showOwner: user.role === 'ADMIN' });
+    this.search = new SearchBox({
+      onOpen: (id) => this.open(id),
+      onToggle: (searching) => {
+        $('search-results').hidden = !searching;
+        $('conversation-list').hidden = searching;
+        $('filters').hidden = searching;
+      },
+    });
+    this.newConversation = new NewConversationForm({ onStarted: (message) => this.open(message.conversationId) });
     // The list is the server's: every change reloads it (coalesced), so unread
     // counts and order never drift from what REST says.
     this.refreshList = coalesced(() => this.loadConversations(), 150);
@@ -37,6 +80,10 @@ class AgentPanel {
     client.on('new_message', (message) => this.onNewMessage(message));
     client.on('message_read', ({ messageId }) => this.onMessageRead(messageId));
     client.on('message_status', (event) => this.onMessageStatus(event));
+    client.on('message_reaction', ({ messageId, conversationId, reactions }) => {
+      if (conversationId === this.openId) this.view.setReactions(messageId, reactions);
+    });
+    client.on('conversation_updated', (event) => this.onConversationUpdated(event));
     client.on('user_typing', (event) => this.onUserTyping(event));
     client.on('resync_required', () => this.reloadAll());
     // Covers whatever happened between the first REST load and the first connect.
@@ -46,6 +93,9 @@ class AgentPanel {
     client.on('notification_click', ({ conversationId }) => this.open(conversationId));
     document.addEventListener('visibilitychange', () => this.markOpenConversationRead());
     document.addEventListener('languagechange', () => this.redraw());
+    this.directory.addEventListener('change', () => this.redraw());
+    this.directory.start();
+    setUpSoundToggle($('sound-toggle'));
     client.requestNotificationPermission();
     client.connect();
     this.refreshList();
@@ -59,21 +109,66 @@ class AgentPanel {
   }
 
   drawList() {
-    renderConversationList($('conversation-list'), this.conversations, {
+    const nameOf = (id) => this.directory.nameOf(id);
+    this.filters.update(this.conversations, nameOf);
+    const shown = this.filters.apply(this.conversations);
+    renderConversationList($('conversation-list'), shown, {
       activeId: this.openId,
       showAgent: this.user.role === 'ADMIN',
+      nameOf,
       onOpen: (id) => this.open(id),
     });
-    $('conversation-empty').hidden = this.conversations.length > 0;
+    $('conversation-empty').hidden = shown.length > 0;
     const conversation = this.conversations.find((c) => c.id === this.openId);
     $('conversation-title').textContent = conversation?.customerName || conversation?.customerPhone || '';
     $('conversation-phone').textContent = conversation?.customerPhone || '';
+    $('conversation-owner').textContent = conversation ? t('conversation.owner', { name: nameOf(conversation.userId) }) : '';
+    if (conversation) this.actions.show(conversation);
+    showUnreadInTitle(this.conversations.reduce((sum, c) => sum + (c.unreadCount || 0), 0), t('app.title'));
   }
 
   redraw() {
     this.drawList();
     this.view.redraw();
     this.drawTyping();
+    this.actions.draw();
+    this.drawColleagues();
+  }
+
+  // Colleagues with a live socket (agents see the admins; admins see everyone).
+  drawColleagues() {
+    const colleagues = this.directory.onlineColleagues();
+    const items = colleagues.map(({ id, name }) => {
+      const item = element('li', 'presence presence-online');
+      item.dataset.userId = id;
+      item.append(element('span', 'presence-dot'), element('span', 'presence-label', name));
+      return item;
+    });
+    $('colleague-list').replaceChildren(...(items.length ? items : [element('li', 'muted', t('colleagues.none'))]));
+  }
+
+  // A conversation's status, labels or owner changed (here or elsewhere).
+  onConversationUpdated({ conversationId, id, userId, status, snoozedUntil, labels }) {
+    const key = conversationId ?? id;
+    const conversation = this.conversations.find((c) => c.id === key);
+    if (conversation) Object.assign(conversation, { userId, status, snoozedUntil, labels });
+    const mine = userId === this.user.id || this.user.role === 'ADMIN';
+    if (!mine && key === this.openId) this.close();
+    this.refreshList();
+    this.drawList();
+  }
+
+  // Stop showing a conversation the user may no longer see (transferred away).
+  close() {
+    this.client.leaveConversation(this.openId);
+    this.openId = null;
+    this.view.clear();
+    $('conversation').dataset.conversationId = '';
+    $('conversation-placeholder').hidden = false;
+    $('conversation').querySelector('.conversation-header').hidden = true;
+    $('message-list').hidden = true;
+    $('reply-form').hidden = true;
+    this.actions.show(null);
   }
 
   // Open a conversation: join its room, load its messages, mark them read.
@@ -151,6 +246,7 @@ class AgentPanel {
       this.markOpenConversationRead();
     }
     if (message.direction === 'INBOUND' && (!open || document.hidden)) {
+      playSound();
       const name = message.customerName || message.customerPhone;
       this.client.showNotification(t('notify.newMessage', { name }), 'info', {
         id: message.id,
@@ -172,6 +268,7 @@ class AgentPanel {
   // or by a local fallback should that never come.
   onUserTyping({ userId, conversationId, isTyping }) {
     if (userId === this.user.id || conversationId !== this.openId) return;
+    if (isTyping && !this.directory.online.has(userId)) this.directory.loadPresence(); // joined since the last poll
     clearTimeout(this.typers.get(userId));
     this.typers.delete(userId);
     if (isTyping) {
@@ -190,9 +287,14 @@ class AgentPanel {
   drawTyping() {
     const indicator = $('typing-indicator');
     indicator.hidden = this.typers.size === 0;
-    indicator.textContent = this.typers.size ? t('conversation.typing') : '';
+    const names = [...this.typers.keys()].map((id) => this.directory.nameOf(id));
+    indicator.textContent = names.length ? t('conversation.typingNamed', { names: names.join(', ') }) : '';
   }
 }
 
 const user = startPage();
-if (user) new AgentPanel(user, createSocketClient()).start();
+if (user) {
+  const client = createSocketClient();
+  attachCalls(client, user).addSupportButton(document.querySelector('.topbar'), document.querySelector('.topbar .spacer'));
+  new AgentPanel(user, client).start();
+}

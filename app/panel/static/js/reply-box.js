@@ -12,8 +12,9 @@ function newClientMessageId() {
 }
 
 export class ReplyBox {
-  constructor({ form, input, client, view, conversationId }) {
+  constructor({ form, input, client, view, conversationId, noteMode = null }) {
     this.form = form;
+    this.noteMode = noteMode; // a checkbox: checked, the text goes in as an internal note
     this.input = input;
     this.client = client;
     this.view = view;
@@ -30,6 +31,7 @@ export class ReplyBox {
       }
     });
     input.addEventListener('input', () => this.onInput());
+    noteMode?.addEventListener('change', () => form.classList.toggle('note-mode', noteMode.checked));
     input.addEventListener('blur', () => this.stopTyping());
   }
 
@@ -60,7 +62,19 @@ export class ReplyBox {
     if (!content) return;
     this.stopTyping();
     this.input.value = '';
-    this.send(this.conversationId(), content, newClientMessageId());
+    if (this.noteMode?.checked) this.sendNote(this.conversationId(), content);
+    else this.send(this.conversationId(), content, newClientMessageId());
+  }
+
+  // An internal note: shown when the server has it (its new_message event or answer).
+  async sendNote(conversationId, content) {
+    try {
+      const note = await api.addNote(conversationId, content);
+      if (conversationId === this.conversationId()) this.view.upsert(note);
+    } catch (error) {
+      this.input.value = content;
+      showToast(error.message, 'error');
+    }
   }
 
   // Post a reply; the same clientMessageId on a retry can never send it twice.

@@ -12,7 +12,15 @@ import { EventCursor } from './event-cursor.js';
 import * as notifications from './notifications.js';
 import * as session from './session.js';
 
-const DURABLE_EVENTS = ['new_message', 'message_read', 'message_status'];
+const DURABLE_EVENTS = [
+  'new_message',
+  'message_read',
+  'message_status',
+  'message_reaction',
+  'conversation_updated',
+];
+// Call signalling (call-view.js): ephemeral, passed on as they come.
+const CALL_EVENTS = ['call_incoming', 'call_accepted', 'call_signal', 'call_ended'];
 // Back-off from 1 s doubling to at most 5 s (jitter included), without end: a
 // page left open through a long outage is live again within seconds of its end.
 const RECONNECTION = {
@@ -146,7 +154,9 @@ export class SocketClient {
     socket.io.on('reconnect_attempt', (attempt) => this.onReconnectAttempt(attempt));
     DURABLE_EVENTS.forEach((name) => socket.on(name, (data) => this.receive(name, data)));
     socket.on('user_typing', (data) => this.trigger('user_typing', data));
+    CALL_EVENTS.forEach((name) => socket.on(name, (data) => this.trigger(name, data)));
     socket.on('resync_required', () => this.trigger('resync_required', {}));
+    socket.on('upload_progress', (data) => this.trigger('upload_progress', data));
     socket.on('error', (data) => this.trigger('error', data));
   }
 
@@ -313,6 +323,20 @@ export class SocketClient {
     this.sentAt.push(now);
     this.socket.timeout(ACK_TIMEOUT_MS).emit(event, payload, (timeout, ack) => {
       resolve(timeout ? { error: 'No answer' } : ack);
+    });
+  }
+
+  // Emit now, with an ack, outside the pacing above: the upload events have the
+  // server's own limits (400 chunks a second). Resolves with the ack, or {error}.
+  call(event, payload, timeoutMs = 30000) {
+    return new Promise((resolve) => {
+      if (!this.isConnected) {
+        resolve({ error: 'Not connected' });
+        return;
+      }
+      this.socket.timeout(timeoutMs).emit(event, payload, (timeout, ack) => {
+        resolve(timeout ? { error: 'No answer' } : ack);
+      });
     });
   }
 
