@@ -113,6 +113,11 @@ export function events(after, limit = 1000) {
   return call(`/api/events?after=${after}&limit=${limit}`);
 }
 
+// Whether the server answers at all (no token needed).
+export function health() {
+  return request('/health');
+}
+
 export function realtimeStatus() {
   return call('/api/realtime/status');
 }
