@@ -201,6 +201,12 @@ def test_new_conversation_dialog_in_turkish(server, open_page, screenshot):
     page.fill("#new-template-params input", "TR-7")
     expect(page.locator("#new-template-preview")).to_have_text("Siparişiniz TR-7 kargoya verildi.")
     screenshot(page, "new-conversation-template-tr.png")
+    # Switching the language redraws the picker's words and keeps what was typed.
+    # (the dialog is modal: the header is inert to clicks, so the choice is made directly)
+    page.select_option("#lang-select", "en", force=True)
+    param = page.locator("#new-template-params input")
+    expect(param).to_have_attribute("placeholder", "Parameter 1")
+    expect(param).to_have_value("TR-7")
     page.click("#new-conversation-send")
     expect(dialog).to_be_hidden()
     expect(page.locator(".message-outbound", has_text="TR-7 kargoya verildi")).to_be_visible()
