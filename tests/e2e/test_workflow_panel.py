@@ -193,7 +193,8 @@ def test_new_conversation_dialog_in_turkish(server, open_page, screenshot):
     dialog = page.locator("#new-conversation-dialog")
     expect(dialog.locator("h2")).to_have_text("Yeni bir numaraya yaz")
     expect(dialog.locator("label[for=new-template-select]")).to_have_text("Şablon")
-    expect(dialog.locator("[data-i18n='newConversation.hint']")).to_contain_text("onaylı bir şablon")
+    hint = dialog.locator("[data-i18n='newConversation.hint']")
+    expect(hint).to_contain_text("onaylı bir şablon")
     expect(page.locator("#new-template-params input")).to_have_attribute(
         "placeholder", "Parametre 1"
     )
