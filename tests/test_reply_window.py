@@ -151,6 +151,7 @@ def test_a_repeated_client_message_id_after_the_window_closed_is_the_stored_repl
         {"template": {"name": "hello_world"}},
         {"template": {"name": " ", "language": "en"}},
         {"content": None},
+        {"template": None},
     ],
 )
 def test_content_or_a_template_is_required(conversation_at, reply, body):

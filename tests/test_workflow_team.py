@@ -1,12 +1,13 @@
 """Internal notes, canned responses, user management and reports."""
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Conversation, OutboundDelivery
+from app.models import Conversation, Message, OutboundDelivery
 from app.outbound import sender
 from app.realtime import token_sweep
 from app.state import state
@@ -255,36 +256,102 @@ def test_reports_are_for_admins(api):
     assert api("GET", "/api/reports").status_code == 403
 
 
-# Starting a conversation with a new number
+# Starting a conversation with a new number: a reply under the same window rule
+
+ORDER_UPDATE = {
+    "name": "order_update",
+    "language": "tr",
+    "text": "Siparişiniz {{1}} kargoya verildi.",
+}
+ORDER_TEMPLATE = {
+    "name": "order_update",
+    "language": "tr",
+    "components": [{"type": "body", "parameters": [{"type": "text", "text": "TR-7"}]}],
+}
 
 
-def test_start_conversation_queues_the_first_message(app, api, people, socket_for):
+def stored_counts() -> tuple[int, int, int]:
+    """(conversations, messages, queued deliveries)."""
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(table))
+        for table in (Conversation, Message, OutboundDelivery)
+    )
+
+
+def test_start_conversation_with_a_template_queues_the_first_message(app, api, people, socket_for):
+    app.config["WHATSAPP_TEMPLATES"] = json.dumps([ORDER_UPDATE])
     watcher = socket_for(people["owner"])
     received(watcher)
-    body = {"customerPhone": "+905550001122", "customerName": "Yeni", "content": "Merhaba"}
+    body = {"customerPhone": "905550001122", "customerName": "Yeni", "template": ORDER_TEMPLATE}
     response = api("POST", "/api/conversations", **body, clientMessageId="first-1")
-    assert response.status_code == 201
+    assert response.status_code == 201, response.get_json()
     message = response.get_json()
     assert (message["direction"], message["status"]) == ("OUTBOUND", "pending")
-    assert db.session.scalar(select(func.count()).select_from(OutboundDelivery)) == 1
+    assert message["messageType"] == "template"
+    assert message["messageContent"] == "Siparişiniz TR-7 kargoya verildi."
+    stored = db.session.scalar(select(Message).where(Message.id == message["id"]))
+    assert json.loads(stored.template) == {
+        "name": "order_update",
+        "language": {"code": "tr"},
+        "components": ORDER_TEMPLATE["components"],
+    }
+    assert stored_counts() == (1, 1, 1)
     listed = api("GET", "/api/conversations").get_json()
     assert [(c["customerPhone"], c["customerName"]) for c in listed] == [("+905550001122", "Yeni")]
+    assert listed[0]["windowExpiresAt"] is None  # the customer has not written
     assert received(watcher)["new_message"][0]["id"] == message["id"]
     again = api("POST", "/api/conversations", **body, clientMessageId="first-1")
     assert again.status_code == 200 and again.get_json()["id"] == message["id"]
-    assert db.session.scalar(select(func.count()).select_from(OutboundDelivery)) == 1
+    assert stored_counts() == (1, 1, 1)
+
+
+def test_free_form_to_a_number_that_never_wrote_is_409_window_closed(api):
+    body = {"customerPhone": "+905550001122", "content": "Merhaba", "clientMessageId": "f-1"}
+    response = api("POST", "/api/conversations", **body)
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "window_closed"
+    assert stored_counts() == (0, 0, 0)  # not even the conversation
+
+
+def test_a_number_that_wrote_gets_free_form_inside_its_window_only(api, people, post_webhook):
+    def wrote(phone: str, hours_ago: int) -> None:
+        when = utcnow() - dt.timedelta(hours=hours_ago)
+        stamp = when.isoformat(timespec="seconds") + "Z"
+        post_webhook(**webhook_body(people["owner"], customer_phone=phone, timestamp=stamp))
+
+    wrote("+905551234567", hours_ago=1)
+    wrote("+905557654321", hours_ago=25)
+    # The same number spelled without the +: the existing conversation, its open window.
+    inside = api("POST", "/api/conversations", customerPhone="905551234567", content="Buyrun")
+    assert inside.status_code == 201, inside.get_json()
+    assert stored_counts() == (2, 3, 1)
+    late = api("POST", "/api/conversations", customerPhone="+905557654321", content="Geç")
+    assert late.status_code == 409
+    assert late.get_json()["error"]["code"] == "window_closed"
+    assert stored_counts() == (2, 3, 1)
+
+
+def test_free_form_to_a_new_number_when_the_window_is_left_to_another_channel(app, api):
+    app.config["REPLY_WINDOW_ENFORCED"] = False
+    response = api("POST", "/api/conversations", customerPhone="+905550001122", content="SMS")
+    assert response.status_code == 201
+    assert stored_counts() == (1, 1, 1)
 
 
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"customerPhone": "abc", "content": "x"}, "customerPhone"),
+        ({"customerPhone": "abc", "template": ORDER_TEMPLATE}, "customerPhone"),
         ({"customerPhone": "+905550001122", "content": " "}, "content"),
-        ({"content": "x"}, "customerPhone"),
+        ({"customerPhone": "+905550001122"}, "content"),
+        ({"customerPhone": "+905550001122", "content": "x", "template": ORDER_TEMPLATE}, "content"),
+        ({"customerPhone": "+905550001122", "template": {"name": "order_update"}}, "template"),
+        ({"template": ORDER_TEMPLATE}, "customerPhone"),
     ],
 )
 def test_start_conversation_refusals(api, body, field):
     response = api("POST", "/api/conversations", **body)
     assert response.status_code == 400
-    assert response.get_json()["error"]["field"] == field
+    assert response.get_json()["error"]["field"].split(".")[0] == field
     assert api("GET", "/api/conversations").get_json() == []
+    assert stored_counts() == (0, 0, 0)

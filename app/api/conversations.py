@@ -149,14 +149,19 @@ def add_note(conversation_id: int, body: Note):
 @operation(
     body=NewConversation,
     responses={201: SentMessage, 200: SentMessage},
-    errors=(400, 401),
+    errors=(400, 401, 409),
     security=BEARER,
 )
 def start_conversation(body: NewConversation):
-    """Write first to a customer: a conversation of the caller's, its first message sent as a reply.
+    """Write first to a number: a reply in the caller's conversation with it (created if none).
 
-    The message is stored `pending`, handed to n8n and emitted as `new_message`
-    like a reply; the same `clientMessageId` again answers 200 and sends nothing twice.
+    The body is a reply's plus `customerPhone` and `customerName?`, under the
+    same rules: a number that never wrote has no 24-hour window, so free-form
+    `content` is 409 `window_closed` and a `template` is how to write first
+    (an existing conversation's open window allows `content`). The message is
+    stored `pending`, sent and emitted as `new_message`; the same
+    `clientMessageId` again answers 200 and sends nothing twice.
     """
+    body.check_one_kind()
     message, created = new_conversations.start(current_user, body)
     return message, 201 if created else 200

@@ -39,9 +39,10 @@ class Login(BaseModel):
     )
 
 
-def _reply_schema(schema: dict) -> None:
-    """Exactly one of content and template; content has no default (it is not nullable)."""
+def reply_json_schema(schema: dict) -> None:
+    """Exactly one of content and template; neither has a default (neither is nullable)."""
     schema["properties"]["content"].pop("default", None)
+    schema["properties"]["template"].pop("default", None)
     schema["oneOf"] = [{"required": ["content"]}, {"required": ["template"]}]
     schema["examples"] = [
         {"content": "Kargonuz bugün yola çıktı.", "clientMessageId": "c2f1d0e4-1"},
@@ -53,11 +54,12 @@ class Reply(CamelInput):
     """A reply to the customer: free-form `content` (within the 24-hour window), or a
     `template` (at any time); `clientMessageId` makes a retry send nothing twice."""
 
-    model_config = ConfigDict(json_schema_extra=_reply_schema)
+    model_config = ConfigDict(json_schema_extra=reply_json_schema)
 
-    # Not nullable: absent, or text (the view checks that exactly one of the two is given).
+    # Not nullable: absent, or text / a template (the view checks that exactly one of the
+    # two is given); `null` would satisfy the schema's oneOf yet name neither.
     content: Text(MAX_REPLY_CHARS, strip=True, examples=["Your order has left."]) = None
-    template: TemplateReply | None = Field(
+    template: TemplateReply = Field(
         None, description="An approved template, allowed after the window closed too"
     )
     client_message_id: Text(64) | None = Field(

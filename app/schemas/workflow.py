@@ -19,7 +19,7 @@ from app.schemas.common import (
     comparable_text,
 )
 from app.schemas.messages import Message
-from app.schemas.rest import MAX_REPLY_CHARS, Conversation, QueryInt
+from app.schemas.rest import MAX_REPLY_CHARS, Conversation, QueryInt, Reply, reply_json_schema
 
 ConversationStatus = Literal["open", "pending", "resolved", "snoozed"]
 MAX_LABELS = 20
@@ -168,20 +168,35 @@ class CannedResponsePath(BaseModel):
     canned_id: int = Field(ge=0, description="The canned response (an unknown one: 404)")
 
 
-class NewConversation(CamelInput):
-    """A first message to a customer who has not written yet: a new conversation of the caller."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "customerPhone": "+905551112233",
-                    "customerName": "Mehmet Demir",
-                    "content": "Merhaba, siparişiniz hakkında yazıyoruz.",
-                }
-            ]
+def _new_conversation_schema(schema: dict) -> None:
+    """A reply's schema (exactly one of content and template) with the number's examples."""
+    reply_json_schema(schema)
+    schema["examples"] = [
+        {
+            "customerPhone": "+905551112233",
+            "customerName": "Mehmet Demir",
+            "template": {
+                "name": "order_update",
+                "language": "tr",
+                "components": [
+                    {"type": "body", "parameters": [{"type": "text", "text": "TR-1042"}]}
+                ],
+            },
+            "clientMessageId": "3f9c2a7e-1",
         }
-    )
+    ]
+
+
+class NewConversation(Reply):
+    """A first message to a number: a reply body (`content` or `template`) plus the number.
+
+    It goes to the caller's conversation with the number (created if there is
+    none) under the same 24-hour window rule as a reply: a number that never
+    wrote has no window, so free-form `content` is 409 `window_closed` there and
+    an approved `template` is the way to write first.
+    """
+
+    model_config = ConfigDict(json_schema_extra=_new_conversation_schema)
 
     customer_phone: Annotated[
         str,
@@ -192,7 +207,3 @@ class NewConversation(CamelInput):
         ),
     ]
     customer_name: Text(255, strip=True) | None = None
-    content: Text(MAX_REPLY_CHARS, strip=True)
-    client_message_id: Text(64) | None = Field(
-        None, description="Idempotency key: the same one again sends nothing twice"
-    )

@@ -37,8 +37,10 @@ def expires_at(last_inbound: datetime | None) -> datetime | None:
     return None if last_inbound is None else last_inbound + WINDOW
 
 
-def window_of(conversation: Conversation) -> datetime | None:
-    """The conversation's windowExpiresAt."""
+def window_of(conversation: Conversation | None) -> datetime | None:
+    """The conversation's windowExpiresAt (None for a conversation not started yet)."""
+    if conversation is None:
+        return None
     last = db.session.scalar(
         select(func.max(Message.timestamp)).where(
             Message.conversation_id == conversation.id, Message.direction == "INBOUND"
@@ -47,8 +49,12 @@ def window_of(conversation: Conversation) -> datetime | None:
     return expires_at(last)
 
 
-def ensure_open(conversation: Conversation) -> None:
-    """Refuse (409 window_closed) a free-form reply outside the window."""
+def ensure_open(conversation: Conversation | None) -> None:
+    """Refuse (409 window_closed) a free-form reply outside the window.
+
+    `None` is a number the agent writes to first: the customer never wrote, so
+    there is no window.
+    """
     if not current_app.config["REPLY_WINDOW_ENFORCED"]:
         return
     closes = window_of(conversation)

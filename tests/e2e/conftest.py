@@ -4,6 +4,7 @@ Playwright never downloads a browser here: it launches /usr/bin/chromium.
 """
 
 import itertools
+import json
 import os
 from pathlib import Path
 
@@ -16,6 +17,10 @@ from tests.live_server import PASSWORD, WEBHOOK_SECRET, LiveServer
 from tests.n8n_server import N8nServer
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+TEMPLATES = [
+    {"name": "order_update", "language": "tr", "text": "Siparişiniz {{1}} kargoya verildi."},
+    {"name": "hello_world", "language": "en_US", "text": "Hello World"},
+]
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -64,6 +69,8 @@ def server(n8n):
         "N8N_OUTBOUND_URL": n8n.url,
         "OUTBOUND_MAX_ATTEMPTS": "1",
         "OUTBOUND_BACKOFF_SECONDS": "0.2",
+        # What the "New" dialog offers for a first message.
+        "WHATSAPP_TEMPLATES": json.dumps(TEMPLATES),
     }
     live = LiveServer(env=env).start()
     live.owner_id = live.create_user("owner@example.com", name="Owner Agent")

@@ -158,20 +158,59 @@ def test_transfer_from_the_panel_in_turkish(server, open_page):
     expect(admin.locator(".toast").first).to_have_text("Kaydedildi")
 
 
-def test_new_conversation_goes_out_through_the_reply_path(server, open_page, n8n):
+def test_new_conversation_sends_a_template_through_the_reply_path(
+    server, open_page, n8n, screenshot
+):
     page = open_page("owner@example.com")
     wait_connected(page)
     phone = customer_phone()
     page.click("#new-conversation-open")
+    expect(page.locator("#new-template-select option")).to_have_count(2)
     page.fill("#new-phone", phone)
     page.fill("#new-name", "Yeni Müşteri")
-    page.fill("#new-content", "Merhaba, siparişiniz hakkında yazıyoruz.")
-    page.click("#new-conversation-form button[type=submit]")
+    page.select_option("#new-template-select", label="order_update (tr)")
+    page.fill("#new-template-params input", "TR-1042")
+    preview = page.locator("#new-template-preview")
+    expect(preview).to_have_text("Siparişiniz TR-1042 kargoya verildi.")
+    screenshot(page, "new-conversation-template.png")
+    page.click("#new-conversation-send")
+    expect(page.locator("#new-conversation-dialog")).to_be_hidden()
     expect(page.locator("#conversation-title")).to_have_text("Yeni Müşteri")
-    bubble = page.locator(".message-outbound", has_text="siparişiniz hakkında")
+    bubble = page.locator(".message-outbound", has_text="TR-1042 kargoya verildi")
     expect(bubble).to_have_attribute("data-status", "sent")
     handed = n8n.for_message(bubble.get_attribute("data-message-id"))
     assert handed and handed[0].body["customer_phone"] == phone
+    assert handed[0].body["message_type"] == "template"
+    assert handed[0].body["template"]["name"] == "order_update"
+    # The number never wrote: the header says only templates may follow.
+    expect(page.locator("#template-form")).to_be_visible()
+
+
+def test_new_conversation_dialog_in_turkish(server, open_page, screenshot):
+    page = open_page("owner@example.com", locale="tr-TR")
+    wait_connected(page)
+    page.click("#new-conversation-open")
+    dialog = page.locator("#new-conversation-dialog")
+    expect(dialog.locator("h2")).to_have_text("Yeni bir numaraya yaz")
+    expect(dialog.locator("label[for=new-template-select]")).to_have_text("Şablon")
+    hint = dialog.locator("[data-i18n='newConversation.hint']")
+    expect(hint).to_contain_text("onaylı bir şablon")
+    expect(page.locator("#new-template-params input")).to_have_attribute(
+        "placeholder", "Parametre 1"
+    )
+    page.fill("#new-phone", customer_phone())
+    page.fill("#new-template-params input", "TR-7")
+    expect(page.locator("#new-template-preview")).to_have_text("Siparişiniz TR-7 kargoya verildi.")
+    screenshot(page, "new-conversation-template-tr.png")
+    # Switching the language redraws the picker's words and keeps what was typed.
+    # (the dialog is modal: the header is inert to clicks, so the choice is made directly)
+    page.select_option("#lang-select", "en", force=True)
+    param = page.locator("#new-template-params input")
+    expect(param).to_have_attribute("placeholder", "Parameter 1")
+    expect(param).to_have_value("TR-7")
+    page.click("#new-conversation-send")
+    expect(dialog).to_be_hidden()
+    expect(page.locator(".message-outbound", has_text="TR-7 kargoya verildi")).to_be_visible()
 
 
 def test_admin_manages_users_and_reads_reports_in_turkish(server, open_page, screenshot):

@@ -136,10 +136,11 @@ export function addNote(conversationId, content) {
   return call(`/api/conversations/${conversationId}/notes`, { method: 'POST', body: { content } });
 }
 
-export function startConversation(customerPhone, customerName, content, clientMessageId) {
+// The first message to a number is a template (a number that never wrote has no window).
+export function startConversation(customerPhone, customerName, template, clientMessageId) {
   return call('/api/conversations', {
     method: 'POST',
-    body: { customerPhone, customerName: customerName || null, content, clientMessageId },
+    body: { customerPhone, customerName: customerName || null, template, clientMessageId },
   });
 }
 

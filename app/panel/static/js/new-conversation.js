@@ -1,11 +1,12 @@
 // Writing first to a customer: a dialog that starts a conversation with a new number.
 //
-// The first message goes out through the reply path (POST /api/conversations).
-// WhatsApp only delivers a business's first message as an approved template;
-// once the Cloud API lane's template replies are merged, this form sends one.
+// The first message is a reply (POST /api/conversations) under the same 24-hour
+// window rule: a number that never wrote has no window, so WhatsApp takes only
+// an approved template. The dialog offers the composer's template picker.
 
 import * as api from './api.js';
 import { showToast } from './notifications.js';
+import { TemplatePicker } from './template-picker.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -18,30 +19,41 @@ export class NewConversationForm {
   constructor({ onStarted }) {
     this.onStarted = onStarted;
     this.clientMessageId = null;
+    this.picker = new TemplatePicker({
+      form: $('new-conversation-form'),
+      select: $('new-template-select'),
+      params: $('new-template-params'),
+      preview: $('new-template-preview'),
+      onSend: (template) => this.submit(template),
+      clearOnSend: false, // a refused number keeps what the agent typed
+    });
     $('new-conversation-open').addEventListener('click', () => {
       this.clientMessageId = newClientMessageId(); // one per dialog: a double submit sends once
       $('new-conversation-dialog').showModal();
+      this.picker.load();
     });
     $('new-conversation-close').addEventListener('click', () => $('new-conversation-dialog').close());
-    $('new-conversation-form').addEventListener('submit', (event) => {
-      event.preventDefault();
-      this.submit();
-    });
   }
 
-  async submit() {
+  async submit(template) {
     try {
       const message = await api.startConversation(
         $('new-phone').value.trim(),
         $('new-name').value.trim(),
-        $('new-content').value.trim(),
+        template,
         this.clientMessageId,
       );
       $('new-conversation-form').reset();
+      this.picker.drawParameters();
       $('new-conversation-dialog').close();
       this.onStarted(message);
     } catch (error) {
       showToast(error.message, 'error');
     }
+  }
+
+  // After a language change: the picker's own words (placeholders, "no templates").
+  redraw() {
+    if (this.picker.templates) this.picker.drawOptions();
   }
 }

@@ -158,6 +158,7 @@ class AgentPanel {
     this.drawList();
     this.window.draw();
     if (this.templates.templates) this.templates.drawOptions();
+    this.newConversation.redraw();
     this.view.redraw();
     this.drawTyping();
     this.actions.draw();

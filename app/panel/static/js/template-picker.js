@@ -1,5 +1,6 @@
-// The composer once the 24-hour window has closed: an approved template, its
-// {{n}} parameters filled in by the agent, sent as a template reply.
+// An approved template, its {{n}} parameters filled in by the agent, sent as a
+// template reply: the composer once the 24-hour window has closed, and the
+// "New" dialog (a number that never wrote has no window).
 
 import * as api from './api.js';
 import { element } from './dom.js';
@@ -15,12 +16,15 @@ export function parameterCount(text) {
 }
 
 export class TemplatePicker {
-  constructor({ form, select, params, preview, onSend }) {
+  constructor({ form, select, params, preview, onSend, clearOnSend = true }) {
     this.form = form;
     this.select = select;
     this.params = params;
     this.preview = preview;
     this.onSend = onSend; // (template object, preview text) => void
+    // The composer shows the reply at once and clears; a form that may be
+    // refused (the "New" dialog) keeps the values and clears them itself.
+    this.clearOnSend = clearOnSend;
     this.templates = null;
     select.addEventListener('change', () => this.drawParameters());
     form.addEventListener('submit', (event) => {
@@ -43,7 +47,11 @@ export class TemplatePicker {
     return this.templates?.[Number(this.select.value)] ?? null;
   }
 
+  // Redrawn on a language change and on presence changes too: what the agent
+  // chose and typed stays.
   drawOptions() {
+    const chosen = this.select.value;
+    const typed = this.values();
     const options = (this.templates || []).map((template, index) => {
       const option = element('option', '', `${template.name} (${template.language})`);
       option.value = String(index);
@@ -52,16 +60,19 @@ export class TemplatePicker {
     if (!options.length) options.push(element('option', '', t('template.none')));
     this.select.replaceChildren(...options);
     this.select.disabled = !this.templates?.length;
-    this.form.querySelector('button').disabled = !this.templates?.length;
-    this.drawParameters();
+    this.form.querySelector('button[type="submit"]').disabled = !this.templates?.length;
+    const kept = options.some((option) => option.value === chosen);
+    if (kept) this.select.value = chosen;
+    this.drawParameters(kept ? typed : []);
   }
 
-  drawParameters() {
+  drawParameters(values = []) {
     const template = this.chosen();
     const inputs = [];
     for (let n = 1; n <= parameterCount(template?.text); n += 1) {
       const input = element('input', 'template-param');
       input.required = true;
+      input.value = values[n - 1] || '';
       input.placeholder = t('template.parameter', { n });
       input.addEventListener('input', () => this.drawPreview());
       inputs.push(input);
@@ -89,6 +100,10 @@ export class TemplatePicker {
       body.components = [{ type: 'body', parameters: values.map((text) => ({ type: 'text', text })) }];
     }
     this.onSend(body, this.preview.textContent || `[${template.name} (${template.language})]`);
+    if (this.clearOnSend) this.clear();
+  }
+
+  clear() {
     this.params.querySelectorAll('input').forEach((input) => {
       input.value = '';
     });
