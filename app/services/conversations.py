@@ -1,6 +1,6 @@
 """Reading conversations and their messages, with ownership enforced."""
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, func, literal_column, or_, select
 
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
@@ -25,13 +25,21 @@ def get_visible(conversation_id: int, user: User) -> Conversation:
     return conversation
 
 
-def _unread_counts():
-    return (
-        select(Message.conversation_id, func.count().label("unread"))
-        .where(Message.direction == "INBOUND", Message.is_read.is_(False))
+# Literals, not parameters: SQLite uses the partial index ix_messages_unread only
+# when the query's terms match its WHERE as written.
+_UNREAD = (
+    Message.direction == literal_column("'INBOUND'"),
+    Message.is_read.is_(false()),
+)
+
+
+def _all_unread_counts() -> dict[int, int]:
+    query = (
+        select(Message.conversation_id, func.count())
+        .where(*_UNREAD)
         .group_by(Message.conversation_id)
-        .subquery()
     )
+    return dict(db.session.execute(query).all())
 
 
 def unread_counts_of(conversation_ids: set[int]) -> dict[int, int]:
@@ -42,28 +50,74 @@ def unread_counts_of(conversation_ids: set[int]) -> dict[int, int]:
         select(Message.conversation_id, func.count())
         .where(
             Message.conversation_id.in_(conversation_ids),
-            Message.direction == "INBOUND",
-            Message.is_read.is_(False),
+            *_UNREAD,
         )
         .group_by(Message.conversation_id)
     )
     return dict(db.session.execute(query).all())
 
 
-def list_for(user: User, owner_id: int | None = None) -> list[tuple[Conversation, int]]:
-    """(conversation, unread count) of those this user may see, newest activity first."""
-    unread = _unread_counts()
-    query = select(Conversation, func.coalesce(unread.c.unread, 0)).outerjoin(
-        unread, unread.c.conversation_id == Conversation.id
-    )
+def list_for(
+    user: User, owner_id: int | None = None, limit: int | None = None, before: int | None = None
+) -> list[tuple[Conversation, int]]:
+    """(conversation, unread count) of those this user may see, newest activity first.
+
+    `limit`: the first page only (None: all); `before`: the page after that
+    conversation. Unread counts are read for the listed conversations only, through
+    the index of unread inbound messages (ix_messages_unread).
+    """
+    query = select(Conversation)
     if not user.is_admin:
         query = query.where(Conversation.user_id == user.id)
     elif owner_id is not None:
         if not is_int_id(owner_id):
             return []  # no user can have that id
         query = query.where(Conversation.user_id == owner_id)
-    query = query.order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc())
-    return [(conversation, count) for conversation, count in db.session.execute(query)]
+    if before is not None:
+        query = query.where(_listed_after(get_listed(before, user)))
+    query = query.order_by(*_list_order()).limit(limit)
+    found = list(db.session.scalars(query))
+    # A page: its own counts. Everything: every unread count at once (a parameter
+    # per conversation would not fit in one statement).
+    unread = (
+        unread_counts_of({conversation.id for conversation in found})
+        if limit is not None
+        else _all_unread_counts()
+    )
+    return [(conversation, unread.get(conversation.id, 0)) for conversation in found]
+
+
+def _list_order():
+    """Newest activity first, conversations without messages last, then newest id.
+
+    SQLite already sorts NULL last in a descending order; saying NULLS LAST there
+    would keep it from walking ix_conversations_owner_activity (PostgreSQL's
+    index is declared DESC NULLS LAST, so it walks it as written).
+    """
+    activity = Conversation.last_message_at.desc()
+    if db.session.get_bind().dialect.name != "sqlite":
+        activity = activity.nulls_last()
+    return activity, Conversation.id.desc()
+
+
+def get_listed(conversation_id: int, user: User) -> Conversation:
+    """The `before` cursor: a conversation this user may see, else 400."""
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is None or not can_access(user, conversation.user_id):
+        raise ValidationError("before is not a conversation you can see", field="before")
+    return conversation
+
+
+def _listed_after(cursor: Conversation):
+    """The conversations after `cursor` in the list order."""
+    at, id_ = Conversation.last_message_at, Conversation.id
+    if cursor.last_message_at is None:
+        return and_(at.is_(None), id_ < cursor.id)
+    return or_(
+        at < cursor.last_message_at,
+        and_(at == cursor.last_message_at, id_ < cursor.id),
+        at.is_(None),
+    )
 
 
 def message_by_id(message_id: str, field: str) -> Message:
