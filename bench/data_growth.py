@@ -177,11 +177,17 @@ def socket_replay(base: str, token: str, after: int, expected: int) -> float:
 
     t0 = time.perf_counter()
     try:
-        client.connect(base, auth={"token": token, "lastEventId": after}, transports=["websocket"])
+        # The server acknowledges the connect after the replay (handlers.py sends it
+        # from the connect handler): wait for that as long as the replay takes, not
+        # the client's default 1 s.
+        client.connect(
+            base,
+            auth={"token": token, "lastEventId": after},
+            transports=["websocket"],
+            wait_timeout=30,
+        )
     except socketio.exceptions.ConnectionError:
-        # Seen about once in a few dozen back-to-back reconnects on the busy machine
-        # (the server closes the new websocket before the handshake's CONNECT);
-        # counted and reported, the sample taken again.
+        # Counted and reported, the sample taken again.
         FAILED_CONNECTS.append(time.time())
         time.sleep(0.2)
         return socket_replay(base, token, after, expected)
