@@ -86,9 +86,9 @@ class Conversation(db.Model):
 # index: an owner's list, and everyone's. SQLite sorts NULL last when descending and
 # its indexes end with the rowid (the id), so (user_id, last_message_at), and
 # ix_conversations_last_message_at for everyone's, give that order walked backwards.
-Index(
-    "ix_conversations_owner_activity", Conversation.user_id, Conversation.last_message_at
-).ddl_if(dialect="sqlite")
+Index("ix_conversations_owner_activity", Conversation.user_id, Conversation.last_message_at).ddl_if(
+    dialect="sqlite"
+)
 Index(
     "ix_conversations_owner_activity_pg",
     Conversation.user_id,

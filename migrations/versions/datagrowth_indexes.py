@@ -5,6 +5,7 @@ Revises: workflow_team
 Create Date: 2026-12-07 20:40:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
