@@ -98,6 +98,21 @@ class Config:
     # "0" when a separate `flask outbox run` process sends the replies instead.
     OUTBOUND_IN_WEB = os.environ.get("OUTBOUND_IN_WEB", "1") != "0"
     WEBHOOK_REQUIRE_SIGNATURE = os.environ.get("WEBHOOK_REQUIRE_SIGNATURE") == "1"
+    # The WhatsApp Cloud API without n8n (docs/whatsapp.md).
+    WHATSAPP_VERIFY_TOKEN = os.environ.get("WHATSAPP_VERIFY_TOKEN", "")
+    WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")
+    WHATSAPP_ACCESS_TOKEN = os.environ.get("WHATSAPP_ACCESS_TOKEN", "")
+    WHATSAPP_GRAPH_URL = (
+        os.environ.get("WHATSAPP_GRAPH_URL") or "https://graph.facebook.com"
+    ).rstrip("/")
+    WHATSAPP_GRAPH_VERSION = os.environ.get("WHATSAPP_GRAPH_VERSION") or "v25.0"
+    # Approved message templates the panel offers: a JSON list of {name, language, text?}.
+    WHATSAPP_TEMPLATES = os.environ.get("WHATSAPP_TEMPLATES", "")
+    # "n8n" hands replies to N8N_OUTBOUND_URL; "whatsapp" sends them to the Graph API.
+    OUTBOUND_TRANSPORT = (os.environ.get("OUTBOUND_TRANSPORT") or "n8n").strip().lower()
+    # "0": free-form replies after WhatsApp's 24-hour window are not refused here
+    # (windowExpiresAt is still shown), e.g. when n8n sends them on another channel.
+    REPLY_WINDOW_ENFORCED = os.environ.get("REPLY_WINDOW_ENFORCED", "1") != "0"
     PORT = _int("PORT", 5000)
     # How many proxies in front add X-Forwarded-* (1 behind nginx or Heroku's router).
     TRUSTED_PROXY_HOPS = _int("TRUSTED_PROXY_HOPS", 0)

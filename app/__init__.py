@@ -141,12 +141,14 @@ def register_commands(app: Flask) -> None:
     from app.cli import events_cli, outbox_cli, users_cli
     from app.media.cli import media_cli
     from app.messages_cli import messages_cli
+    from app.numbers_cli import numbers_cli
 
     app.cli.add_command(media_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(messages_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(events_cli)
+    app.cli.add_command(numbers_cli)
 
 
 def start_background_senders(app: Flask) -> None:

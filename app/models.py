@@ -168,6 +168,10 @@ class Message(db.Model):
     status: Mapped[str | None] = mapped_column(String(16), default=None)
     status_at: Mapped[datetime | None] = mapped_column(default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # WhatsApp's code for a failed reply (e.g. 131047), from a Cloud API status.
+    error_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    # A template reply: {"name", "language", "components"?} as JSON (WhatsApp's template object).
+    template: Mapped[str | None] = mapped_column(Text, default=None)
     # The content folded for search (app/services/search_text.py), written with it.
     search_text: Mapped[str | None] = mapped_column(Text, default=None)
 
@@ -281,6 +285,49 @@ class Event(db.Model):
     def data(self) -> dict:
         """The payload as clients receive it, eventId included."""
         return {**json.loads(self.payload), "eventId": self.id}
+
+
+class WhatsappNumber(db.Model):
+    """A business number of the WhatsApp Cloud API and the user who owns its conversations."""
+
+    __tablename__ = "whatsapp_numbers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Meta's id of the number (metadata.phone_number_id), not the number itself.
+    phone_number_id: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", name="fk_whatsapp_numbers_user"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class WhatsappMediaFetch(db.Model):
+    """The durable queue of files to fetch from the Graph API: one row per inbound file.
+
+    Written with its message (which is emitted at once, without its file);
+    a fetcher claims a due row by pushing `next_attempt_at` past a lease, as
+    the reply queue does, so a crashed fetcher only delays it.
+    """
+
+    __tablename__ = "whatsapp_media_fetches"
+    __table_args__ = (Index("ix_whatsapp_media_fetches_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(40), unique=True)  # our id of the message
+    media_id: Mapped[str] = mapped_column(String(255))  # the Graph API's id (lives ~7 days)
+    # What Meta said about the file: kept for ingest once the bytes are here.
+    mime_type: Mapped[str | None] = mapped_column(String(127), default=None)
+    filename: Mapped[str | None] = mapped_column(String(255), default=None)
+    caption: Mapped[str | None] = mapped_column(Text, default=None)
+    sha256: Mapped[str | None] = mapped_column(String(128), default=None)
+    voice: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class RevokedToken(db.Model):

@@ -59,6 +59,10 @@ def pytest_configure(config):
         "database_pinned: the test chooses its own database, whatever TEST_DATABASE says"
         " (scripts/test.sh runs it in the SQLite pass only)",
     )
+    config.addinivalue_line(
+        "markers",
+        "slow: takes minutes (the panel's 120 s outage); run in CI, `-m 'not slow'` skips it",
+    )
 
 
 def media_folders(folder) -> dict:

@@ -403,3 +403,53 @@ def test_a_signed_multipart_request_is_accepted(client, owner, stored_keys):
     )
     assert response.status_code == 401
     assert len(stored_keys()) == 1
+
+
+def test_rest_multipart_reply_refusals(app, client, owner, people, headers_for, stored_keys):
+    conversation_id = _conversation_of(app, owner)
+    path = f"/api/conversations/{conversation_id}/messages"
+
+    def post(user, data):
+        return client.post(
+            path, data=data, headers=headers_for(user), content_type="multipart/form-data"
+        )
+
+    picture = (io.BytesIO(samples.png(64, 64)), "p.png", "image/png")
+    assert post(people["other"], {"file": picture}).status_code == 403
+    missing = post(owner, {"content": "no file"})
+    assert missing.status_code == 400 and missing.get_json()["error"]["field"] == "file"
+    lying = post(owner, {"file": (io.BytesIO(samples.pdf()), "p.png", "image/png")})
+    assert lying.status_code == 400 and lying.get_json()["error"]["field"] == "media"
+    big = (io.BytesIO(samples.png(64, 64) + b"\0" * (5 * 1024 * 1024)), "p.png", "image/png")
+    assert post(owner, {"file": big}).status_code == 413
+    assert stored_keys() == [] and counts() == (1, 0)
+    sent = post(owner, {"file": (io.BytesIO(samples.png(64, 64)), "p.png", "image/png")})
+    assert sent.status_code == 201
+    body = sent.get_json()
+    assert body["messageType"] == "image" and body["status"] == "pending"
+    assert body["media"]["thumbnailUrl"] and body["messageContent"] == ""
+
+
+def test_webhook_media_refusals(client, owner, stored_keys):
+    def post(**fields):
+        return client.post(
+            "/api/webhooks/n8n/message",
+            json=webhook_body(owner, **fields),
+            headers={"X-Webhook-Secret": WEBHOOK_SECRET},
+        )
+
+    as_text = post(message_type="text", media={"url": "http://x.test/a", "mime_type": "image/png"})
+    assert as_text.get_json()["error"]["field"] == "message_type"
+    no_url = post(message_type="image", media={"mime_type": "image/png"})
+    assert no_url.get_json()["error"]["field"] == "media.url"
+    body = webhook_body(owner, message_type="image")
+    del body["message_content"]
+    nothing = client.post(
+        "/api/webhooks/n8n/message", json=body, headers={"X-Webhook-Secret": WEBHOOK_SECRET}
+    )
+    assert nothing.status_code == 400 and nothing.get_json()["error"]["field"] == "media"
+    ftp = post(message_type="image", media={"url": "ftp://x.test/a", "mime_type": "image/png"})
+    assert ftp.get_json()["error"]["field"] == "media.url"
+    far = post(message_type="location", location={"latitude": 91, "longitude": 0})
+    assert far.status_code == 400 and far.get_json()["error"]["field"].startswith("location")
+    assert counts() == (0, 0) and stored_keys() == []

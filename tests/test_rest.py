@@ -92,6 +92,7 @@ def test_conversations_shape_and_newest_first(seeded):
         "lastMessage",
         "lastMessageAt",
         "unreadCount",
+        "windowExpiresAt",
         "status",
         "snoozedUntil",
         "labels",
@@ -532,6 +533,30 @@ def test_events_limit_defaults_to_100_and_caps_at_1000(world):
     most = world.get("/api/events", world.owner, limit=1000).get_json()
     assert len(most["events"]) == 1000
     assert_error(world.get("/api/events", world.owner, limit=1001), 400, "limit")
+
+
+def test_events_are_read_and_written_in_pages_of_100(world, monkeypatch):
+    """Before, GET /api/events?limit=1000 was read and serialized in one piece."""
+    with world.client.application.app_context():
+        recorded = [
+            event_log.record("new_message", world.owner.id, 1, Numbered(n=n)).id for n in range(250)
+        ]
+        db.session.commit()
+    pauses = []
+    monkeypatch.setattr(event_log, "let_others_run", lambda: pauses.append(1))
+    response = world.get("/api/events", world.owner, limit=1000)
+    assert response.is_streamed and response.mimetype == "application/json"
+    page = response.get_json()
+    assert [event["eventId"] for event in page["events"]] == recorded
+    assert page["events"][7] == {
+        "eventId": recorded[7],
+        "event": "new_message",
+        "data": {"n": 7, "eventId": recorded[7]},
+    }
+    assert page["lastEventId"] == recorded[-1]
+    assert len(pauses) == 2  # after the pages of 100, not after the last (short) one
+    empty = world.get("/api/events", world.owner, after=recorded[-1], limit=1000).get_json()
+    assert empty == {"events": [], "lastEventId": recorded[-1]}
 
 
 @pytest.mark.parametrize(

@@ -697,6 +697,27 @@ def test_exactly_1000_missing_are_replayed(inbox):
     assert [event_id for _, event_id in events] == [e.id for e in recorded[1:]]
 
 
+def test_a_long_replay_goes_out_in_pages_with_the_worker_free_in_between(inbox, monkeypatch):
+    """Before, the 1000 events were read and emitted in one piece."""
+    from app.realtime import broadcast
+
+    recorded = _record_events(inbox.owner.id, 1001)
+    steps = []
+    emit = broadcast.to_socket
+    monkeypatch.setattr(event_log, "let_others_run", lambda: steps.append("pause"))
+    monkeypatch.setattr(
+        broadcast,
+        "to_socket",
+        lambda sid, name, data: steps.append(data.get("eventId")) or emit(sid, name, data),
+    )
+    socket = inbox.socket_for(inbox.owner, lastEventId=recorded[0].id)
+    assert [event_id for _, event_id in replayed(socket)] == [e.id for e in recorded[1:]]
+    pauses = [n for n, step in enumerate(steps) if step == "pause"]
+    emitted = [step for step in steps if step != "pause"]
+    assert emitted == [e.id for e in recorded[1:]]
+    assert pauses == [101 * n + 100 for n in range(10)]  # after each full page of 100
+
+
 def test_more_than_1000_missing_asks_for_a_resync_instead(inbox):
     recorded = _record_events(inbox.owner.id, 1001)
     socket = inbox.socket_for(inbox.owner, lastEventId=recorded[0].id - 1)

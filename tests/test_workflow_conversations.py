@@ -215,3 +215,24 @@ def test_snooze_reopens_once_when_due(patch, sockets, conversation_id):
     assert workflow.wake_due_snoozes() == 0  # claimed once, whoever runs it again
     events = received(sockets["owner"])["conversation_updated"]
     assert [(e["status"], e["conversationId"]) for e in events] == [("open", conversation_id)]
+
+
+def test_transfer_takes_the_previous_owner_out_of_the_room(
+    patch, people, socket_for, conversation_id
+):
+    owner, admin = socket_for(people["owner"]), socket_for(people["admin"])
+    for test_client in (owner, admin):
+        assert test_client.emit("join_conversation", conversation_id, callback=True) == {"ok": True}
+    assert patch(as_="admin", userId=people["other"].id).status_code == 200
+    received(owner)
+    # The admin joins again (as the panel does on conversation_updated); the owner may not.
+    assert admin.emit("join_conversation", conversation_id, callback=True) == {"ok": True}
+    assert owner.emit("join_conversation", conversation_id, callback=True) == {
+        "error": "Unauthorized"
+    }
+    refused = owner.emit(
+        "typing", {"conversationId": conversation_id, "isTyping": True}, callback=True
+    )
+    assert refused == {"error": "Unauthorized"}
+    admin.emit("typing", {"conversationId": conversation_id, "isTyping": True}, callback=True)
+    assert "user_typing" not in received(owner)

@@ -15,5 +15,6 @@ from app.api import (  # noqa: E402,F401
     realtime,
     reports,
     search,
+    templates,
     users,
 )

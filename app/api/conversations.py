@@ -19,7 +19,7 @@ from app.schemas.rest import (
     Reply,
 )
 from app.schemas.workflow import ConversationPatch, NewConversation, Note
-from app.services import conversations, new_conversations, notes, replies, workflow
+from app.services import conversations, new_conversations, notes, replies, reply_window, workflow
 from app.services.conversations import unread_counts_of
 
 
@@ -35,10 +35,13 @@ def list_conversations(query: ConversationsQuery):
     """Conversations the caller may see, newest first (admins may filter by ?userId=).
 
     Without `limit` the whole list; with it one page, and `before=<the last id of
-    that page>` gives the next one (the panel asks for pages).
+    that page>` gives the next one.
     """
     found = conversations.list_for(current_user, query.user_id, query.limit, query.before)
-    return [Conversation.of(conversation, unread) for conversation, unread in found]
+    return [
+        Conversation.of(conversation, unread, reply_window.expires_at(last_inbound))
+        for conversation, unread, last_inbound in found
+    ]
 
 
 @bp.get("/conversations/<int:conversation_id>/messages")
@@ -68,17 +71,25 @@ def conversation_messages(conversation_id: int, query: MessagesPageQuery):
     security=BEARER,
 )
 def send_reply(conversation_id: int, body: Reply | None):
-    """Reply to the customer: stored `pending`, handed to n8n; idempotent on clientMessageId.
+    """Reply to the customer: stored `pending`, then sent; idempotent on clientMessageId.
 
     The reply is emitted as `new_message` (direction OUTBOUND). The same
     `clientMessageId` again answers 200 with the stored reply and sends nothing twice.
+    Free-form `content` more than 24 hours after the customer's last message
+    (`windowExpiresAt`) is 409 `window_closed`; a `template` is allowed at any time.
     """
+    if body is not None:
+        body.check_one_kind()
     conversation = conversations.get_visible(conversation_id, current_user)
     if body is None:
         reply, created = _reply_with_file(conversation)
     else:
         reply, created = replies.create(
-            conversation, current_user, body.content, body.client_message_id
+            conversation,
+            current_user,
+            body.content,
+            body.client_message_id,
+            template=body.template,
         )
     return reply, 201 if created else 200
 

@@ -25,7 +25,7 @@ from app.models import Conversation, MediaUpload, User
 from app.realtime import broadcast
 from app.schemas.messages import SentMessage
 from app.schemas.socket import UploadChunk, UploadFinish, UploadProgress, UploadStart
-from app.services import conversations, replies
+from app.services import conversations, replies, reply_window
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,7 @@ def send_file(
     """
     existing = replies.find_by_client_id(conversation, client_message_id)
     if existing is None:
+        reply_window.ensure_open(conversation)  # before the file is stored, not after
         kind = types.kind_for(declared_type)
         stored = ingest(chunks, kind, declared_type, filename=filename, caption=caption)
         reply, created = replies.create(

@@ -11,7 +11,7 @@ class HandOffError(Exception):
     """n8n did not take the reply; the message says why."""
 
 
-def _short(text: str) -> str:
+def short(text: str) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= _REASON_CHARS else text[: _REASON_CHARS - 1] + "…"
 
@@ -43,7 +43,7 @@ def hand_off(payload: dict) -> str | None:
             allow_redirects=False,
         )
     except requests.RequestException as exc:
-        raise HandOffError(f"n8n unreachable: {_short(exc)}") from exc
+        raise HandOffError(f"n8n unreachable: {short(exc)}") from exc
     if not 200 <= response.status_code < 300:
-        raise HandOffError(f"n8n answered HTTP {response.status_code}: {_short(response.text)}")
+        raise HandOffError(f"n8n answered HTTP {response.status_code}: {short(response.text)}")
     return _whatsapp_id(response)

@@ -1,4 +1,5 @@
-"""The sender: hands queued replies to n8n, inside the web process or `flask outbox run`.
+"""The sender: hands queued replies over (n8n, or WhatsApp directly with
+OUTBOUND_TRANSPORT=whatsapp), inside the web process or `flask outbox run`.
 
 In the web process it is a background task of the gevent worker, started by the
 app factory only under gunicorn, so `flask` commands (which import the app too)
@@ -10,11 +11,11 @@ import logging
 import os
 import threading
 
-from flask import Flask
+from flask import Flask, current_app
 
 from app.extensions import db, socketio
-from app.outbound import n8n
-from app.services import outbox
+from app.outbound import n8n, whatsapp
+from app.services import media_fetches, outbox
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +34,28 @@ def start_if_served(app: Flask) -> None:
 def run(app: Flask, stop: threading.Event | None = None) -> None:
     """Send due replies until `stop` is set (forever without one)."""
     wakeup = outbox.wakeup_event(app)
-    log.info("outbound sender started (n8n: %s)", app.config["N8N_OUTBOUND_URL"] or "not set")
+    log.info(
+        "outbound sender started (%s: %s)",
+        app.config["OUTBOUND_TRANSPORT"],
+        app.config["WHATSAPP_GRAPH_URL"]
+        if app.config["OUTBOUND_TRANSPORT"] == "whatsapp"
+        else app.config["N8N_OUTBOUND_URL"] or "not set",
+    )
     while stop is None or not stop.is_set():
         wakeup.clear()
         wakeup.wait(tick(app))
 
 
 def tick(app: Flask) -> float:
-    """One pass over the due replies; returns how long to wait before the next."""
+    """One pass over the due replies and files to fetch; returns how long to wait."""
     with app.app_context():
         try:
             send_due()
-            return outbox.seconds_until_next(POLL_SECONDS)
+            media_fetches.fetch_due()
+            return min(
+                outbox.seconds_until_next(POLL_SECONDS),
+                media_fetches.seconds_until_next(POLL_SECONDS),
+            )
         except Exception:
             # The database may be down: keep the loop alive and look again later.
             log.exception("outbound sender pass failed")
@@ -63,13 +74,22 @@ def send_due() -> int:
     return attempts
 
 
+def _transport(app: Flask):
+    """The hand-off of OUTBOUND_TRANSPORT: n8n's webhook, or the WhatsApp Graph API."""
+    return whatsapp.send if app.config["OUTBOUND_TRANSPORT"] == "whatsapp" else n8n.hand_off
+
+
 def deliver(attempt: outbox.Attempt) -> None:
-    """One attempt: POST to n8n, then record the outcome."""
+    """One attempt: hand the reply over (n8n or WhatsApp), then record the outcome."""
     try:
-        whatsapp_id = n8n.hand_off(attempt.payload)
+        whatsapp_id = _transport(current_app)(attempt.payload)
+    except whatsapp.Refused as exc:
+        log.warning("reply %s refused by WhatsApp (%s): %s", attempt.message_id, exc.code, exc)
+        outbox.record_refusal(attempt, str(exc), exc.code)
+        return
     except n8n.HandOffError as exc:
         log.warning("reply %s attempt %d failed: %s", attempt.message_id, attempt.number, exc)
         outbox.record_failure(attempt, str(exc))
         return
     outbox.record_success(attempt, whatsapp_id)
-    log.info("reply %s handed to n8n at attempt %d", attempt.message_id, attempt.number)
+    log.info("reply %s handed over at attempt %d", attempt.message_id, attempt.number)

@@ -67,6 +67,16 @@ def typing(conversation_id: int, user_id: int, is_typing: bool, skip_sid: str | 
     socketio.emit("user_typing", payload, to=conversation_room(conversation_id), skip_sid=skip_sid)
 
 
+def empty_conversation_room(conversation_id: int) -> None:
+    """Take every socket, on every process, out of a conversation's room.
+
+    After a transfer the previous owner must stop getting the conversation's
+    typing and read events; who else was in the room joins again (the panel does
+    on `conversation_updated`), and is checked again as it does.
+    """
+    socketio.close_room(conversation_room(conversation_id))
+
+
 def call_event(name: str, payload: BaseModel, to: list[str], skip_sid: str | None = None) -> None:
     """Emit a call's signalling event to sockets or rooms, through the message queue:
     the other party may be connected to another process."""

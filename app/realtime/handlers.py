@@ -109,8 +109,7 @@ def _replay(user, last_event_id) -> int | None:
     if valid and last_event_id >= 0:
         missed = events.replay_for(user, last_event_id, current_app.config["EVENT_REPLAY_LIMIT"])
     REPLAYS.labels("resync" if missed is None else "replayed").inc()
-    _send_replay(missed)
-    return None if missed is None else max([last_event_id, *(event.id for event in missed)])
+    return _send_replay(missed, last_event_id)
 
 
 def _replay_since(user, after: int) -> None:
@@ -119,17 +118,23 @@ def _replay_since(user, after: int) -> None:
     Rooms joined before this read lose nothing committed in between; live
     events may interleave with it, and clients drop the repeats.
     """
-    _send_replay(events.missed_after(user, after, current_app.config["EVENT_REPLAY_LIMIT"]))
+    missed = events.missed_after(user, after, current_app.config["EVENT_REPLAY_LIMIT"])
+    _send_replay(missed, after)
 
 
-def _send_replay(missed: list | None) -> None:
-    """Emit replayed events to this socket in eventId order; None asks it to resync."""
+def _send_replay(missed, after: int) -> int | None:
+    """Emit replayed events to this socket in eventId order, page by page (the worker
+    serves others in between); None asks it to resync. Returns the largest eventId sent
+    (or `after`), None after a resync."""
     if missed is None:
         broadcast.to_socket(request.sid, "resync_required", ResyncRequired().model_dump())
-        return
-    REPLAYED_EVENTS.inc(len(missed))
-    for event in missed:
-        broadcast.to_socket(request.sid, event.name, event.data)
+        return None
+    for page in missed:
+        REPLAYED_EVENTS.inc(len(page))
+        for event in page:
+            broadcast.to_socket(request.sid, event.name, event.data)
+        after = max(after, page[-1].id)
+    return after
 
 
 @socketio.on("disconnect")

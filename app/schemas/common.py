@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from app import phones
 from app.timeutil import isoformat, parse_timestamp
 
 # users.id and conversations.id are 32-bit on PostgreSQL; other ids 64-bit.
@@ -174,3 +175,32 @@ class ErrorBody(BaseModel):
     """Every error answer: {"error": {"code", "message", "field"?}}."""
 
     error: ErrorDetail
+
+
+def _phone(value: Any) -> str:
+    """A customer's phone number in E.164 (app/phones.py), from any usual spelling."""
+    if not isinstance(value, str) or len(value) > PHONE_MAX_CHARS:
+        raise refuse(f"must be a phone number of at most {PHONE_MAX_CHARS} characters")
+    try:
+        return phones.normalise(value)
+    except ValueError as exc:
+        raise refuse(str(exc)) from None
+
+
+PHONE_MAX_CHARS = 64
+_SPACES = f"[{PYTHON_WHITESPACE}]*"
+PhoneInput = Annotated[
+    str,
+    PlainValidator(_phone),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": PHONE_MAX_CHARS,
+            "pattern": f"^{_SPACES}{phones.PHONE_SHAPE.pattern}{_SPACES}$",
+            "description": "With its country code; stored in E.164 (`905551110000` and"
+            " `+90 555 111 00 00` are `+905551110000`)",
+            "examples": ["+905551112233"],
+        },
+        mode="validation",
+    ),
+]

@@ -31,6 +31,7 @@ REFRESH_OR_COOKIE = ({"refreshToken": []}, {"refreshCookie": [], "refreshCsrf": 
 # Optional: /metrics asks for its token only when METRICS_TOKEN is set.
 METRICS = ({"metricsToken": []}, {})
 WEBHOOK = ({"webhookSecret": []}, {"webhookSignature": [], "webhookTimestamp": []})
+META_SIGNATURE = ({"metaSignature": []},)
 # What every API operation may answer besides its own errors.
 COMMON_ERRORS = (413, 503)
 # What an operation with an access token may answer too: REST_RATE_LIMIT (app/rate_limits.py).

@@ -123,12 +123,21 @@ class SentMessage(NewMessage):
     error: str | None = Field(
         None, description="Why a failed reply failed (failed only)", exclude_if=lambda v: v is None
     )
+    error_code: int | None = Field(
+        None,
+        description="WhatsApp's error code of a failed reply (e.g. 131047), when it gave one",
+        exclude_if=lambda v: v is None,
+    )
 
     @classmethod
     def of(cls, message, **extra):
         failed = message.status == "failed"
         return super().of(
-            message, status=message.status, error=message.error if failed else None, **extra
+            message,
+            status=message.status,
+            error=message.error if failed else None,
+            error_code=message.error_code if failed else None,
+            **extra,
         )
 
 
@@ -160,6 +169,15 @@ class MessageReaction(CamelModel):
     reactions: dict[str, int] = Field(examples=[{"👍": 1}])
 
 
+class MessageMedia(CamelModel):
+    """A message's file arrived after the message (Cloud API files are fetched by id):
+    `message_media`."""
+
+    message_id: str
+    conversation_id: int
+    media: MediaRef
+
+
 class MessageStatus(CamelModel):
     """A reply's delivery status changed: the `message_status` event."""
 
@@ -169,6 +187,9 @@ class MessageStatus(CamelModel):
     at: UtcTime
     error: str | None = Field(
         None, description="Why it failed (failed only)", exclude_if=lambda v: v is None
+    )
+    error_code: int | None = Field(
+        None, description="WhatsApp's error code (failed only)", exclude_if=lambda v: v is None
     )
 
     @classmethod
@@ -180,4 +201,5 @@ class MessageStatus(CamelModel):
             status=message.status,
             at=message.status_at,
             error=message.error if failed else None,
+            error_code=message.error_code if failed else None,
         )

@@ -67,6 +67,12 @@ SECURITY_SCHEMES = {
         "name": SIGNATURE_HEADER,
         "description": 'sha256=<hex HMAC-SHA256(N8N_WEBHOOK_SECRET, "<timestamp>.<raw body>")>',
     },
+    "metaSignature": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Hub-Signature-256",
+        "description": "sha256=<hex HMAC-SHA256(WHATSAPP_APP_SECRET, raw body)>, sent by Meta",
+    },
     "webhookTimestamp": {
         "type": "apiKey",
         "in": "header",

@@ -4,7 +4,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.errors import ValidationError
 from app.schemas.common import BIGINT_MAX, CamelInput, CamelModel, Text, UtcTime
+from app.schemas.templates import TemplateReply
 
 MAX_REPLY_CHARS = 4096  # WhatsApp's limit for the body of a text message
 
@@ -37,19 +39,37 @@ class Login(BaseModel):
     )
 
 
+def _reply_schema(schema: dict) -> None:
+    """Exactly one of content and template; content has no default (it is not nullable)."""
+    schema["properties"]["content"].pop("default", None)
+    schema["oneOf"] = [{"required": ["content"]}, {"required": ["template"]}]
+    schema["examples"] = [
+        {"content": "Kargonuz bugün yola çıktı.", "clientMessageId": "c2f1d0e4-1"},
+        {"template": {"name": "hello_world", "language": "en_US"}},
+    ]
+
+
 class Reply(CamelInput):
-    """A reply to the customer; `clientMessageId` makes a retry send nothing twice."""
+    """A reply to the customer: free-form `content` (within the 24-hour window), or a
+    `template` (at any time); `clientMessageId` makes a retry send nothing twice."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"content": "Kargonuz bugün yola çıktı.", "clientMessageId": "c2f1d0e4-1"}]
-        }
+    model_config = ConfigDict(json_schema_extra=_reply_schema)
+
+    # Not nullable: absent, or text (the view checks that exactly one of the two is given).
+    content: Text(MAX_REPLY_CHARS, strip=True, examples=["Your order has left."]) = None
+    template: TemplateReply | None = Field(
+        None, description="An approved template, allowed after the window closed too"
     )
-
-    content: Text(MAX_REPLY_CHARS, strip=True, examples=["Your order left the warehouse today."])
     client_message_id: Text(64) | None = Field(
         None, description="Idempotency key: the same one again sends nothing twice"
     )
+
+    def check_one_kind(self) -> None:
+        """Exactly one of content and template (the schema's oneOf)."""
+        if (self.content is None) == (self.template is None):
+            raise ValidationError(
+                "content is required, or a template instead (not both)", field="content"
+            )
 
 
 class ConversationsQuery(CamelInput):
@@ -135,12 +155,22 @@ class Conversation(CamelModel):
     last_message: str | None = Field(description="The newest message by WhatsApp time (200 chars)")
     last_message_at: UtcTime | None
     unread_count: int = Field(ge=0, description="Unread inbound messages")
+    window_expires_at: UtcTime | None = Field(
+        None,
+        description="24 h after the customer's last message (null if none): after it,"
+        " only a template reply is allowed",
+    )
     status: Literal["open", "pending", "resolved", "snoozed"] = Field(examples=["open"])
     snoozed_until: UtcTime | None = Field(description="When a snoozed conversation reopens")
     labels: list[str] = Field(examples=[["vip"]])
 
     @classmethod
-    def of(cls, conversation, unread_count: int = 0) -> "Conversation":
+    def of(cls, conversation, unread_count: int = 0, window_expires_at=...) -> "Conversation":
+        """The row of a conversation; lists pass its window, computed with theirs."""
+        if window_expires_at is ...:
+            from app.services.reply_window import window_of
+
+            window_expires_at = window_of(conversation)
         return cls(
             id=conversation.id,
             user_id=conversation.user_id,
@@ -149,6 +179,7 @@ class Conversation(CamelModel):
             last_message=conversation.last_message,
             last_message_at=conversation.last_message_at,
             unread_count=unread_count,
+            window_expires_at=window_expires_at,
             status=conversation.status,
             snoozed_until=conversation.snoozed_until,
             labels=conversation.labels,

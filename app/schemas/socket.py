@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 
 from app.schemas.common import CamelInput, CamelModel, comparable_text
 from app.schemas.messages import (
+    MessageMedia,
     MessageReaction,
     MessageRead,
     MessageStatus,
@@ -186,6 +187,10 @@ class MessageReactionEvent(Durable, MessageReaction):
     """The customer reacted to a message, or took the reaction back."""
 
 
+class MessageMediaEvent(Durable, MessageMedia):
+    """A message's file, fetched after the message from WhatsApp's Graph API."""
+
+
 class ConversationUpdatedEvent(Durable, ConversationUpdated):
     """A conversation's status, snooze time, labels or owner changed (also a reopen)."""
 
@@ -249,6 +254,7 @@ SERVER_EVENTS = (
     ),
     ServerEvent("message_status", MessageStatusEvent, "the owner and the admins", durable=True),
     ServerEvent("message_reaction", MessageReactionEvent, "the owner and the admins", durable=True),
+    ServerEvent("message_media", MessageMediaEvent, "the owner and the admins", durable=True),
     ServerEvent(
         "conversation_updated",
         ConversationUpdatedEvent,

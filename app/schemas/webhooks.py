@@ -15,6 +15,7 @@ from pydantic import (
 from app.errors import ValidationError
 from app.schemas.common import (
     CamelModel,
+    PhoneInput,
     Text,
     TimestampInput,
     UserIdInput,
@@ -145,7 +146,7 @@ class IncomingMessage(BaseModel):
 
     user_id: UserIdInput
     customer_name: Text(255, strip=True)
-    customer_phone: Text(64, strip=True)
+    customer_phone: PhoneInput
     message_content: Text(MAX_CONTENT_CHARS) | None = Field(
         None, description="The text; optional for media (then the caption), location, reaction"
     )

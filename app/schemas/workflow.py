@@ -9,13 +9,24 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.schemas.common import CamelInput, CamelModel, Text, TimestampInput, UtcTime
+from app.schemas.common import (
+    PYTHON_WHITESPACE,
+    CamelInput,
+    CamelModel,
+    Text,
+    TimestampInput,
+    UtcTime,
+    comparable_text,
+)
 from app.schemas.messages import Message
 from app.schemas.rest import MAX_REPLY_CHARS, Conversation, QueryInt
 
 ConversationStatus = Literal["open", "pending", "resolved", "snoozed"]
 MAX_LABELS = 20
 MAX_LABEL_CHARS = 40
+# A canned response's shortcut: one word (anything but whitespace, "/" and NUL),
+# spelled out so that Python and JSON Schema agree on what whitespace is.
+SHORTCUT_PATTERN = f"^[^/\\x00{PYTHON_WHITESPACE}]+$"
 
 
 def _distinct_labels(labels: list[str]) -> list[str]:
@@ -120,7 +131,14 @@ class CannedResponseIn(CamelInput):
 
     shortcut: Annotated[
         str,
-        Field(min_length=1, max_length=32, pattern=r"^[\w-]+$", examples=["kargo"]),
+        Field(
+            min_length=1,
+            max_length=32,
+            pattern=SHORTCUT_PATTERN,
+            description="What follows / in the composer: no spaces, no slash",
+            examples=["kargo"],
+        ),
+        AfterValidator(comparable_text),
     ]
     content: Text(MAX_REPLY_CHARS, strip=True)
     shared: bool = Field(False, strict=True, description="Offered to everyone (admins only)")

@@ -5,6 +5,7 @@ from sqlalchemy import or_, select
 from app.errors import Conflict, Forbidden, NotFound
 from app.extensions import db
 from app.models import CannedResponse, User
+from app.services.ids import is_int_id
 
 
 def visible_to(user: User) -> list[CannedResponse]:
@@ -37,7 +38,7 @@ def create(user: User, shortcut: str, content: str, shared: bool) -> CannedRespo
 
 def delete(user: User, canned_id: int) -> None:
     """Delete one's own answer; a shared one only an admin deletes."""
-    row = db.session.get(CannedResponse, canned_id)
+    row = db.session.get(CannedResponse, canned_id) if is_int_id(canned_id) else None
     if row is None or (row.owner_id is not None and row.owner_id != user.id):
         raise NotFound("Canned response not found")
     if row.owner_id is None and not user.is_admin:

@@ -1,10 +1,13 @@
 """Reading conversations and their messages, with ownership enforced."""
 
+from typing import Any
+
 from sqlalchemy import and_, false, func, literal_column, or_, select
 
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.models import Conversation, Message, User
+from app.services import reply_window
 from app.services.ids import is_int_id
 
 
@@ -59,12 +62,13 @@ def unread_counts_of(conversation_ids: set[int]) -> dict[int, int]:
 
 def list_for(
     user: User, owner_id: int | None = None, limit: int | None = None, before: int | None = None
-) -> list[tuple[Conversation, int]]:
-    """(conversation, unread count) of those this user may see, newest activity first.
+) -> list[tuple[Conversation, int, Any]]:
+    """(conversation, unread count, last inbound time) of those this user may see,
+    newest activity first.
 
     `limit`: the first page only (None: all); `before`: the page after that
-    conversation. Unread counts are read for the listed conversations only, through
-    the index of unread inbound messages (ix_messages_unread).
+    conversation. For a page, unread counts and last inbound times are read for its
+    conversations only (unread ones through ix_messages_unread).
     """
     query = select(Conversation)
     if not user.is_admin:
@@ -79,12 +83,28 @@ def list_for(
     found = list(db.session.scalars(query))
     # A page: its own counts. Everything: every unread count at once (a parameter
     # per conversation would not fit in one statement).
-    unread = (
-        unread_counts_of({conversation.id for conversation in found})
-        if limit is not None
-        else _all_unread_counts()
+    ids = {conversation.id for conversation in found}
+    if limit is not None:
+        unread, inbound = unread_counts_of(ids), _last_inbound_of(ids)
+    else:
+        unread = _all_unread_counts()
+        times = reply_window.last_inbound_times()
+        inbound = dict(
+            db.session.execute(select(times.c.conversation_id, times.c.last_inbound)).all()
+        )
+    return [(c, unread.get(c.id, 0), inbound.get(c.id)) for c in found]
+
+
+def _last_inbound_of(conversation_ids: set[int]) -> dict:
+    """The newest inbound message's time of each of these conversations (absent: none)."""
+    if not conversation_ids:
+        return {}
+    query = (
+        select(Message.conversation_id, func.max(Message.timestamp))
+        .where(Message.conversation_id.in_(conversation_ids), Message.direction == "INBOUND")
+        .group_by(Message.conversation_id)
     )
-    return [(conversation, unread.get(conversation.id, 0)) for conversation in found]
+    return dict(db.session.execute(query).all())
 
 
 def _list_order():

@@ -43,12 +43,20 @@ def record_change(message: Message) -> Event:
     return events.record("message_status", message.user_id, message.conversation_id, payload)
 
 
-def _compare_and_set(message: Message, current: str, new: str, at: datetime, error) -> bool:
+def _compare_and_set(
+    message: Message, current: str, new: str, at: datetime, error, error_code=None
+) -> bool:
     """Move the stored status from `current` to `new` unless another writer got there first."""
+    failed = new == "failed"
     changed = db.session.execute(
         update(Message)
         .where(Message.seq == message.seq, Message.status == current)
-        .values(status=new, status_at=at, error=error if new == "failed" else None)
+        .values(
+            status=new,
+            status_at=at,
+            error=error if failed else None,
+            error_code=error_code if failed else None,
+        )
     ).rowcount
     return bool(changed)
 
@@ -62,29 +70,34 @@ def _close_queued_delivery(message: Message, status: str) -> None:
     )
 
 
-def transition(message: Message, status: str, at: datetime, error=None) -> Event | None:
+def transition(
+    message: Message, status: str, at: datetime, error=None, error_code=None
+) -> Event | None:
     """Change the status inside the caller's transaction (event log locked, caller commits).
 
     None when the rule refuses the change or another writer changed it first.
+    `error_code` is WhatsApp's code of a failure (Cloud API statuses and sends).
     """
     current = message.status
     if not may_change(current, status):
         return None
-    if not _compare_and_set(message, current, status, at, error):
+    if not _compare_and_set(message, current, status, at, error, error_code):
         return None
     _close_queued_delivery(message, status)
     db.session.refresh(message)
     return record_change(message)
 
 
-def report(message: Message, status: str, at: datetime | None = None, error=None) -> Event | None:
+def report(
+    message: Message, status: str, at: datetime | None = None, error=None, error_code=None
+) -> Event | None:
     """Apply a status report, commit and publish; None when it was accepted but ignored."""
     at = at or utcnow()
     for _ in range(_MAX_RACES):
         if not may_change(message.status, status):
             return None
         events.lock_event_log()
-        event = transition(message, status, at, error)
+        event = transition(message, status, at, error, error_code)
         if event is not None:
             db.session.commit()
             broadcast.publish(event)

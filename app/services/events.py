@@ -1,19 +1,25 @@
 """The durable event log behind eventId, replay on reconnect and GET /api/events."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
+from itertools import chain
 
 from flask import current_app
 from pydantic import BaseModel
-from sqlalchemy import or_, select, text
+from sqlalchemy import Select, func, or_, select, text
 
+from app.blocking import let_others_run
 from app.extensions import db
 from app.models import Event, User
 from app.timeutil import utcnow
 
 # Any constant works; it only has to be the same in every process.
 _EVENT_LOG_LOCK = 0x1B0C5E7
+# Long reads of the log (a 1,000-event replay, GET /api/events?limit=1000) go in
+# pages of this many events, the worker free for others between two pages.
+PAGE_SIZE = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +108,38 @@ def _visible_to(user: User):
     return query
 
 
-def visible_after(user: User, after: int, limit: int) -> list[Event]:
-    """Events this user may see with an id above `after`, oldest first."""
-    return list(db.session.scalars(_visible_to(user).where(Event.id > after).limit(limit)))
+def visible_after(user: User, after: int, limit: int) -> Iterator[list[Event]]:
+    """Events this user may see with an id above `after` (at most `limit`), oldest
+    first, in pages (see pages())."""
+    return pages(_visible_to(user), after, limit)
 
 
-def replay_for(user: User, last_event_id: int, max_events: int) -> list[Event] | None:
-    """What a reconnecting client missed, or None when it must resync through REST.
+def pages(query: Select, after: int, limit: int) -> Iterator[list[Event]]:
+    """The events of `query` with an id above `after`, at most `limit`, in id order and
+    in pages of PAGE_SIZE; before reading the next page the worker serves others.
+
+    Read lazily: events committed while the pages go out are included (in order).
+    """
+    taken = 0
+    while taken < limit:
+        size = min(PAGE_SIZE, limit - taken)
+        page = list(db.session.scalars(query.where(Event.id > after).limit(size)))
+        if page:
+            yield page
+        if len(page) < size:
+            return
+        taken, after = taken + len(page), page[-1].id
+        let_others_run()
+
+
+def _more_visible_than(user: User, after: int, count: int) -> bool:
+    """Whether this user may see more than `count` events with an id above `after`."""
+    capped = _visible_to(user).where(Event.id > after).limit(count + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(capped)) > count
+
+
+def replay_for(user: User, last_event_id: int, max_events: int) -> Iterator[list[Event]] | None:
+    """What a reconnecting client missed, in pages, or None when it must resync through REST.
 
     Resync when the log no longer reaches back to `last_event_id` (pruned), when
     the client claims ids the log never had (a reset database), or when more
@@ -125,16 +156,18 @@ def replay_for(user: User, last_event_id: int, max_events: int) -> list[Event] |
     missed = missed_after(user, last_event_id, max_events)
     if missed is None:
         return None
-    return published_late_before(user, last_event_id, max_events) + missed
+    return chain(published_late_before(user, last_event_id, max_events), missed)
 
 
-def missed_after(user: User, after: int, max_events: int) -> list[Event] | None:
-    """The events after `after` this user may see, or None when there are more than max_events."""
-    missed = visible_after(user, after, max_events + 1)
-    return None if len(missed) > max_events else missed
+def missed_after(user: User, after: int, max_events: int) -> Iterator[list[Event]] | None:
+    """The events after `after` this user may see, in pages, or None when there are
+    more than max_events."""
+    if _more_visible_than(user, after, max_events):
+        return None
+    return visible_after(user, after, max_events)
 
 
-def published_late_before(user: User, event_id: int, max_events: int) -> list[Event]:
+def published_late_before(user: User, event_id: int, max_events: int) -> Iterator[list[Event]]:
     """The events before `event_id` committed less than the replay margin before it.
 
     Events commit in id order (lock_event_log), but each is published after its
@@ -147,18 +180,17 @@ def published_late_before(user: User, event_id: int, max_events: int) -> list[Ev
     """
     margin = timedelta(seconds=current_app.config["EVENT_REPLAY_MARGIN_SECONDS"])
     if not margin:
-        return []
+        return iter(())
     anchor = db.session.scalar(
         select(Event.created_at).where(Event.id <= event_id).order_by(Event.id.desc()).limit(1)
     )
     if anchor is None:
-        return []
+        return iter(())
     recent = _visible_to(user).where(
-        Event.id > event_id - max_events,
         Event.id < event_id,  # the client has event_id itself
         Event.created_at >= anchor - margin,
     )
-    return list(db.session.scalars(recent))
+    return pages(recent, event_id - max_events, max_events)
 
 
 def prune_before(cutoff, batch_size: int = 10_000) -> int:

@@ -14,7 +14,15 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import Forbidden, NotFound
 from app.extensions import db
 from app.media.ingest import StoredFile
-from app.models import Conversation, Media, Message, OutboundDelivery, User, new_message_id
+from app.models import (
+    Conversation,
+    Media,
+    Message,
+    OutboundDelivery,
+    User,
+    WhatsappMediaFetch,
+    new_message_id,
+)
 from app.realtime import broadcast
 from app.schemas.messages import Location, MediaRef, MessageRead, NewMessage
 from app.schemas.rest import Stats
@@ -44,6 +52,9 @@ class Draft:
     sent_by: int | None = None
     client_message_id: str | None = None
     status: str | None = None
+    template: str | None = None  # a template reply: WhatsApp's template object as JSON
+    # A Cloud API file known by its Graph media id only: queued for fetching with the message.
+    media_fetch: dict | None = None
     # Rich messages: a stored file (app/media/ingest.py), a location, the quoted message.
     media: "StoredFile | None" = None
     location: dict | None = None
@@ -127,6 +138,11 @@ def _rich_values(draft: Draft) -> dict:
     if draft.reply_to is not None:
         values["reply_to"] = draft.reply_to
     return values
+
+
+@cache
+def _media_fetch_insert():
+    return WhatsappMediaFetch.__table__.insert()
 
 
 def _insert_media(connection, draft: Draft, message_id: str, conversation_id: int) -> None:
@@ -215,6 +231,8 @@ def _insert_on(connection, draft: Draft) -> tuple[Stored, events.RecordedEvent]:
     queued = draft.status == "pending"
     if draft.sent_by is not None:  # an agent's reply or note (left out otherwise: fewer to bind)
         values.update(sent_by=draft.sent_by, client_message_id=draft.client_message_id)
+    if draft.template is not None:
+        values["template"] = draft.template
     if queued:
         values.update(status=draft.status, status_at=now)
     seq = connection.execute(_message_insert(), values).scalar_one()
@@ -223,6 +241,11 @@ def _insert_on(connection, draft: Draft) -> tuple[Stored, events.RecordedEvent]:
         connection.execute(_outbox_insert(), {"message_seq": seq, "next_attempt_at": now})
     if draft.media is not None:
         _insert_media(connection, draft, values["id"], conversation_id)
+    if draft.media_fetch is not None:
+        connection.execute(
+            _media_fetch_insert(),
+            {**draft.media_fetch, "message_id": values["id"], "next_attempt_at": now},
+        )
     payload = NewMessage(
         id=values["id"],
         conversation_id=conversation_id,

@@ -9,6 +9,7 @@ conversation with a template message; the Cloud API lane's template replies
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import phones
 from app.extensions import db
 from app.models import Conversation, Message, User
 from app.schemas.messages import SentMessage
@@ -36,12 +37,13 @@ def start(author: User, request: NewConversation) -> tuple[SentMessage, bool]:
     Returns (message, created); an existing conversation with the number simply
     gets the message. The same clientMessageId again sends nothing twice.
     """
-    existing = _existing(author, request.customer_phone, request.client_message_id)
+    phone = phones.normalise(request.customer_phone)  # E.164, as every path stores it
+    existing = _existing(author, phone, request.client_message_id)
     if existing is not None:
         return SentMessage.of(existing), False
     draft = messages.Draft(
         user_id=author.id,
-        customer_phone=request.customer_phone,
+        customer_phone=phone,
         customer_name=request.customer_name or "",
         content=request.content,
         direction="OUTBOUND",
@@ -52,7 +54,7 @@ def start(author: User, request: NewConversation) -> tuple[SentMessage, bool]:
     try:
         stored = messages.write(draft)
     except IntegrityError:
-        existing = _existing(author, request.customer_phone, request.client_message_id)
+        existing = _existing(author, phone, request.client_message_id)
         if existing is None:
             raise
         return SentMessage.of(existing), False

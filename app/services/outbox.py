@@ -8,6 +8,7 @@ delays the row until the lease runs out. An n8n 2xx closes the row in the
 transaction that moves the reply to `sent`.
 """
 
+import json
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -76,7 +77,8 @@ def _lease() -> timedelta:
 
 
 def _payload(message: Message) -> dict:
-    """The body n8n receives for one reply (a file's link, type, name and caption too)."""
+    """The body n8n receives for one reply (a file's link, type, name and caption, or a
+    template reply's WhatsApp `template`, too)."""
     payload = {
         "message_id": message.id,
         "user_id": message.user_id,
@@ -84,6 +86,8 @@ def _payload(message: Message) -> dict:
         "message_content": message.content,
         "message_type": message.message_type,
     }
+    if message.template:
+        payload["template"] = json.loads(message.template)
     media = message.media
     if media is not None:
         payload.update(
@@ -183,7 +187,12 @@ def record_failure(attempt: Attempt, reason: str) -> None:
     OUTBOX_ATTEMPTS.labels("retry").inc()
 
 
-def _give_up(attempt: Attempt, reason: str) -> None:
+def record_refusal(attempt: Attempt, reason: str, error_code: int | None) -> None:
+    """WhatsApp refused the reply for good: fail it now, with its reason and code."""
+    _give_up(attempt, reason, error=f"WhatsApp refused the reply: {reason}", error_code=error_code)
+
+
+def _give_up(attempt: Attempt, reason: str, error: str | None = None, error_code=None) -> None:
     """Mark the row and the reply failed, with the reason, in one transaction."""
     events.lock_event_log()
     closed = db.session.execute(
@@ -194,8 +203,10 @@ def _give_up(attempt: Attempt, reason: str) -> None:
     if not closed:
         db.session.rollback()
         return
-    error = f"n8n did not accept the reply after {attempt.number} attempts: {reason}"
-    event = delivery_status.transition(_message(attempt), "failed", utcnow(), error)
+    if error is None:
+        target = "WhatsApp" if current_app.config["OUTBOUND_TRANSPORT"] == "whatsapp" else "n8n"
+        error = f"{target} did not accept the reply after {attempt.number} attempts: {reason}"
+    event = delivery_status.transition(_message(attempt), "failed", utcnow(), error, error_code)
     db.session.commit()
     OUTBOX_ATTEMPTS.labels("given_up").inc()
     if event is not None:
@@ -211,7 +222,7 @@ def retry(message_id: str) -> Message:
     requeued = db.session.execute(
         update(Message)
         .where(Message.seq == message.seq, Message.status == "failed")
-        .values(status="pending", status_at=utcnow(), error=None)
+        .values(status="pending", status_at=utcnow(), error=None, error_code=None)
     ).rowcount
     if not requeued:
         db.session.rollback()

@@ -39,7 +39,8 @@ def update_conversation(conversation_id: int, user: User, patch: ConversationPat
     previous_user_id = conversation.user_id
     changed = _apply_status(conversation, patch)
     changed |= _apply_labels(conversation, patch)
-    if patch.user_id is not None and patch.user_id != previous_user_id:
+    transferred = patch.user_id is not None and patch.user_id != previous_user_id
+    if transferred:
         _transfer(conversation, patch.user_id)
         changed = True
     if not changed:
@@ -54,6 +55,8 @@ def update_conversation(conversation_id: int, user: User, patch: ConversationPat
         also_user_id=previous_user_id,
     )
     db.session.commit()
+    if transferred:  # before the event, which tells those who may to join again
+        broadcast.empty_conversation_room(conversation.id)
     broadcast.publish(event)
     return conversation
 

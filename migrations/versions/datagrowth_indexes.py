@@ -1,7 +1,7 @@
 """data growth: indexes for the conversation list's pages and unread counts
 
 Revision ID: datagrowth_indexes
-Revises: workflow_team
+Revises: cloud_numbers
 Create Date: 2026-12-07 20:40:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "datagrowth_indexes"
-down_revision = "workflow_team"
+down_revision = "cloud_numbers"
 branch_labels = None
 depends_on = None
 

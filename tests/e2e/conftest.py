@@ -29,14 +29,21 @@ _phones = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the whole run (skipped, or failed in CI, without one)."""
+def playwright():
+    """Playwright, started once per test process: its sync API refuses a second
+    instance while one runs, so every browser of the run is launched from this one."""
     if not Path(CHROMIUM).exists():
         services.unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with sync_playwright() as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """One headless Chromium for the whole run (skipped, or failed in CI, without one)."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture(scope="session")

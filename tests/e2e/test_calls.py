@@ -11,9 +11,8 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests import services
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, log_in, wait_connected
 from tests.live_server import LiveServer
 from tests.turn_server import TurnServer
@@ -73,18 +72,13 @@ def call_server(turn):
 
 
 @pytest.fixture(scope="module")
-def media_browser():
+def media_browser(playwright):
     """Chromium with fake media devices (its own: the flags are per browser)."""
-    from pathlib import Path
-
-    if not Path(CHROMIUM).exists():
-        services.unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *MEDIA_ARGS]
-        )
-        yield browser
-        browser.close()
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *MEDIA_ARGS]
+    )
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

@@ -110,6 +110,16 @@ def test_inbound_media_show_and_play(server, open_page, screenshot):
     page.wait_for_function("() => document.querySelector('.media-image').naturalWidth > 0")
     full = page.locator(".media-image-link").get_attribute("href")
     assert requests.get(server.url + full, timeout=10).content == samples.png()
+    # A link whose credential no longer holds (a replayed event's, hours later) is
+    # refreshed once from REST.
+    page.evaluate(
+        "() => { const img = document.querySelector('.media-image');"
+        " img.src = img.src.replace(/token=[^&]+/, 'token=expired'); }"
+    )
+    page.wait_for_function(
+        "() => { const img = document.querySelector('.media-image');"
+        " return !img.src.includes('token=expired') && img.complete && img.naturalWidth > 0; }"
+    )
 
     audio = page.locator(".media-audio")
     expect(audio).to_have_count(1)

@@ -223,3 +223,27 @@ def test_admin_manages_users_and_reads_reports_in_turkish(server, open_page, scr
     admin.set_viewport_size({"width": 1280, "height": 1500})
     admin.locator("#users-section").scroll_into_view_if_needed()
     screenshot(admin, "admin-users-reports-tr.png")
+
+
+def test_canned_response_dialog_in_turkish(server, open_page):
+    conversation = webhook(server, server.other_id, customer_phone(), "Teşekkürler")[
+        "conversationId"
+    ]
+    page = open_page("other@example.com", locale="tr-TR")
+    open_conversation(page, conversation)
+    page.click("#canned-open")
+    expect(page.locator("#canned-dialog h2")).to_have_text("Hazır yanıtlar")
+    expect(page.locator("#canned-shared-row")).to_be_hidden()  # sharing is for admins
+    page.fill("#canned-shortcut", "/teşekkür")
+    page.fill("#canned-content", "Biz teşekkür ederiz, iyi günler!")
+    page.click("#canned-form button[type=submit]")
+    row = page.locator(".canned-row", has_text="/teşekkür")
+    expect(row).to_be_visible()
+    page.click("#canned-close")
+    page.fill("#reply-input", "/teş")
+    page.press("#reply-input", "Tab")
+    expect(page.locator("#reply-input")).to_have_value("Biz teşekkür ederiz, iyi günler!")
+    page.fill("#reply-input", "")
+    page.click("#canned-open")
+    row.locator("button").click()
+    expect(row).to_have_count(0)

@@ -13,12 +13,23 @@ import uuid
 import pytest
 import requests
 
+from app import create_app
 from app.realtime.lifecycle import LIFECYCLE_EVENTS
-from app.schemas.socket import SERVER_EVENTS
+from app.schemas.calls import CALL_SERVER_EVENTS
+from app.schemas.socket import CLIENT_EVENTS, SERVER_EVENTS
 from tests.integration import hostile
 from tests.live_server import LiveServer
 
-RESERVED = sorted(LIFECYCLE_EVENTS | {event.name for event in SERVER_EVENTS})
+
+def reserved_names() -> list[str]:
+    """The lifecycle names and every server -> client name that is not also a client
+    event (`call_signal` goes both ways)."""
+    create_app({"CONFIG": "testing"})  # registers every client event
+    server_names = {event.name for event in (*SERVER_EVENTS, *CALL_SERVER_EVENTS)}
+    return sorted(LIFECYCLE_EVENTS | (server_names - set(CLIENT_EVENTS)))
+
+
+RESERVED = reserved_names()
 CUT_WITHIN_SECONDS = 5  # the contract's "a few seconds"; the sweep runs every second
 
 

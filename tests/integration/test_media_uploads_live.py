@@ -85,7 +85,7 @@ def send_chunks(client, upload_id, data, offset, chunk_size, stop_at=None):
     return offset
 
 
-def wait_for_request(n8n, message_id, timeout=15):
+def wait_for_request(n8n, message_id, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for request in n8n.requests:
@@ -104,7 +104,7 @@ def test_upload_with_progress_resume_and_hand_off(server, n8n, clients):
     assert started["chunkSize"] == 48 * 1024
     upload_id, chunk_size = started["uploadId"], started["chunkSize"]
     half = send_chunks(first_tab, upload_id, data, 0, chunk_size, stop_at=len(data) // 2)
-    progress = second_tab.wait_for("upload_progress", count=half // chunk_size)
+    progress = second_tab.wait_for("upload_progress", count=half // chunk_size, timeout=30)
     assert progress[-1] == {
         "uploadId": upload_id,
         "conversationId": server.conversation_id,
@@ -125,7 +125,7 @@ def test_upload_with_progress_resume_and_hand_off(server, n8n, clients):
     assert message["direction"] == "OUTBOUND" and message["messageType"] == "image"
     assert message["media"]["mimeType"] == "image/png" and message["media"]["size"] == len(data)
     assert message["messageContent"] == "Ürün"
-    emitted = second_tab.wait_for("new_message")[-1]
+    emitted = second_tab.wait_for("new_message", timeout=30)[-1]
     assert emitted["id"] == message["id"] and emitted["media"]["id"] == message["media"]["id"]
     handed = wait_for_request(n8n, message["id"])
     assert handed.body["mime_type"] == "image/png" and handed.body["caption"] == "Ürün"

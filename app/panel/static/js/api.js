@@ -36,7 +36,8 @@ export function refreshAccessToken() {
   if (!refreshing) {
     refreshing = request('/api/auth/refresh', { method: 'POST', csrf: session.refreshCsrfToken() })
       .then(({ accessToken }) => {
-        session.saveAccessToken(accessToken);
+        // A logout while this was under way cleared the session: keep it cleared.
+        if (session.currentUser()) session.saveAccessToken(accessToken);
         return accessToken;
       })
       .catch((error) => {
@@ -93,12 +94,28 @@ export function sendReply(conversationId, content, clientMessageId) {
   });
 }
 
+export function sendTemplate(conversationId, template, clientMessageId) {
+  return call(`/api/conversations/${conversationId}/messages`, {
+    method: 'POST',
+    body: { template, clientMessageId },
+  });
+}
+
+export function templates() {
+  return call('/api/templates');
+}
+
 export function retryReply(messageId) {
   return call(`/api/messages/${encodeURIComponent(messageId)}/retry`, { method: 'POST' });
 }
 
 export function events(after, limit = 1000) {
   return call(`/api/events?after=${after}&limit=${limit}`);
+}
+
+// Whether the server answers at all (no token needed).
+export function health() {
+  return request('/health');
 }
 
 export function realtimeStatus() {

@@ -46,7 +46,7 @@ export class CannedResponses {
 
   // "/kar" alone in the box: offer the answers whose shortcut starts with "kar".
   async offer() {
-    const match = /^\/([\w-]*)$/.exec(this.input.value);
+    const match = /^\/([^\s/]*)$/u.exec(this.input.value);
     if (!match) {
       this.close();
       return;

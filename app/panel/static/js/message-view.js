@@ -8,6 +8,13 @@ import { locationPart, mediaPart, quotePart, reactionsPart } from './media-parts
 
 const STATUS_RANK = { pending: 0, sent: 1, delivered: 2, read: 3 };
 const STATUS_MARK = { pending: '🕓', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '!' };
+// WhatsApp error codes the panel explains in words (others: "Not delivered").
+const EXPLAINED_ERRORS = new Set([131047, 131026, 131053, 131056]);
+
+// Why a reply failed, in the interface language.
+export function failureText(errorCode) {
+  return EXPLAINED_ERRORS.has(errorCode) ? t(`whatsappError.${errorCode}`) : t('reply.failed');
+}
 
 // Whether a reply's status may change from current to next: never backwards,
 // `failed` only over pending/sent, and anything over `failed` (a retry).
@@ -30,9 +37,11 @@ function localKey(clientMessageId) {
 }
 
 export class MessageView {
-  constructor(list, { onRetry }) {
+  constructor(list, { onRetry, onStaleMedia = () => {} }) {
     this.list = list;
     this.onRetry = onRetry;
+    this.onStaleMedia = onStaleMedia;
+    this.staleMedia = new Set(); // media ids whose link was refreshed once already
     this.items = new Map(); // message id or local key -> { message, el }
   }
 
@@ -99,10 +108,14 @@ export class MessageView {
     this.draw(item);
   }
 
-  setStatus(messageId, status, error) {
+  setStatus(messageId, status, error, errorCode) {
     const item = this.items.get(messageId);
     if (!item || !statusMayChange(item.message.status, status)) return;
-    Object.assign(item.message, { status, error: error ?? item.message.error });
+    Object.assign(item.message, {
+      status,
+      error: error ?? item.message.error,
+      errorCode: errorCode ?? item.message.errorCode,
+    });
     this.draw(item);
   }
 
@@ -169,7 +182,7 @@ export class MessageView {
     el.dataset.type = message.messageType || 'text';
     const parts = [
       quotePart(message.replyTo ? this.items.get(message.replyTo)?.message : null),
-      mediaPart(message),
+      this.watched(mediaPart(message), message.media),
       locationPart(message.location),
       message.messageContent ? element('p', 'message-text', message.messageContent) : null,
       meta,
@@ -177,7 +190,28 @@ export class MessageView {
     el.replaceChildren(...parts.filter(Boolean));
   }
 
+  // A file's link carries a credential that expires (an event replayed long after
+  // it was made): when it fails, ask once for the message again over REST.
+  watched(part, media) {
+    if (!part) return null;
+    const target = part.matches('img, audio, video') ? part : part.querySelector('img, audio, video');
+    target?.addEventListener('error', () => {
+      if (this.staleMedia.has(media.id)) return;
+      this.staleMedia.add(media.id);
+      this.onStaleMedia(media.id);
+    });
+    return part;
+  }
+
   // The customer reacted to a message (or took the reaction back).
+  // A message's file arrived after the message (message_media).
+  setMedia(messageId, media) {
+    const item = this.items.get(messageId);
+    if (!item) return;
+    item.message.media = media;
+    this.draw(item);
+  }
+
   setReactions(messageId, reactions) {
     const item = this.items.get(messageId);
     if (!item) return;
@@ -199,7 +233,7 @@ export class MessageView {
     const mark = element('span', `status-mark status-${status}`, STATUS_MARK[status] ?? '');
     mark.title = t(`status.${status}`);
     if (status !== 'failed') return [mark];
-    const reason = element('span', 'status-error', t('reply.failed'));
+    const reason = element('span', 'status-error', failureText(message.errorCode));
     if (message.error) reason.title = String(message.error);
     const retry = element('button', 'retry-button', t('reply.retry'));
     retry.type = 'button';

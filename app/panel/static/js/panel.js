@@ -16,6 +16,8 @@ import { NewConversationForm } from './new-conversation.js';
 import { playSound, setUpSoundToggle, showUnreadInTitle } from './notifications.js';
 import { createSocketClient, startPage } from './page.js';
 import { ReplyBox } from './reply-box.js';
+import { ReplyWindow } from './reply-window.js';
+import { TemplatePicker } from './template-picker.js';
 
 const TYPING_FALLBACK_MS = 8000; // the server sends isTyping:false after 6 s anyway
 const $ = (id) => document.getElementById(id);
@@ -28,15 +30,28 @@ class AgentPanel {
     this.openId = null;
     this.typers = new Map(); // userId -> fallback timer
     this.marking = new Set(); // message ids with a mark-read in flight
-    this.view = new MessageView($('message-list'), { onRetry: (message) => this.replies.retry(message) });
+    this.view = new MessageView($('message-list'), {
+      onRetry: (message) => this.replies.retry(message),
+      // A file link that expired: the REST answer carries fresh ones.
+      onStaleMedia: coalesced(() => this.openId !== null && this.loadMessages(this.openId), 500),
+    });
     this.replies = new ReplyBox({
       form: $('reply-form'),
       input: $('reply-input'),
       client,
       view: this.view,
       conversationId: () => this.openId,
+      onWindowClosed: () => this.refreshList(),
       noteMode: $('note-mode'),
     });
+    this.templates = new TemplatePicker({
+      form: $('template-form'),
+      select: $('template-select'),
+      params: $('template-params'),
+      preview: $('template-preview'),
+      onSend: (template, preview) => this.replies.sendTemplate(this.openId, template, preview),
+    });
+    this.window = new ReplyWindow($('window-status'), (open) => this.showComposer(open));
     this.attachments = new Attachments({
       button: $('attach-button'),
       input: $('attach-input'),
@@ -80,6 +95,9 @@ class AgentPanel {
     client.on('new_message', (message) => this.onNewMessage(message));
     client.on('message_read', ({ messageId }) => this.onMessageRead(messageId));
     client.on('message_status', (event) => this.onMessageStatus(event));
+    client.on('message_media', ({ messageId, conversationId, media }) => {
+      if (conversationId === this.openId) this.view.setMedia(messageId, media);
+    });
     client.on('message_reaction', ({ messageId, conversationId, reactions }) => {
       if (conversationId === this.openId) this.view.setReactions(messageId, reactions);
     });
@@ -125,10 +143,21 @@ class AgentPanel {
     $('conversation-owner').textContent = conversation ? t('conversation.owner', { name: nameOf(conversation.userId) }) : '';
     if (conversation) this.actions.show(conversation);
     showUnreadInTitle(this.conversations.reduce((sum, c) => sum + (c.unreadCount || 0), 0), t('app.title'));
+    this.window.show(conversation ? conversation.windowExpiresAt : undefined);
+  }
+
+  // Free text while WhatsApp's 24-hour window is open, the template picker after.
+  showComposer(open) {
+    if (this.openId === null) return;
+    $('reply-form').hidden = !open;
+    $('template-form').hidden = open;
+    if (!open) this.templates.load();
   }
 
   redraw() {
     this.drawList();
+    this.window.draw();
+    if (this.templates.templates) this.templates.drawOptions();
     this.view.redraw();
     this.drawTyping();
     this.actions.draw();
@@ -148,12 +177,16 @@ class AgentPanel {
   }
 
   // A conversation's status, labels or owner changed (here or elsewhere).
-  onConversationUpdated({ conversationId, id, userId, status, snoozedUntil, labels }) {
+  onConversationUpdated({ conversationId, id, userId, previousUserId, status, snoozedUntil, labels }) {
     const key = conversationId ?? id;
     const conversation = this.conversations.find((c) => c.id === key);
     if (conversation) Object.assign(conversation, { userId, status, snoozedUntil, labels });
     const mine = userId === this.user.id || this.user.role === 'ADMIN';
     if (!mine && key === this.openId) this.close();
+    // A transfer empties the conversation's room on the server: join it again.
+    else if (key === this.openId && previousUserId !== undefined && previousUserId !== userId) {
+      this.client.joinConversation(key);
+    }
     this.refreshList();
     this.drawList();
   }
@@ -193,7 +226,7 @@ class AgentPanel {
     $('conversation-placeholder').hidden = true;
     $('conversation').querySelector('.conversation-header').hidden = false;
     $('message-list').hidden = false;
-    $('reply-form').hidden = false;
+    if (this.window.open !== null) this.showComposer(this.window.open);
   }
 
   async loadMessages(id) {
@@ -260,8 +293,8 @@ class AgentPanel {
     this.refreshList();
   }
 
-  onMessageStatus({ messageId, conversationId, status, error }) {
-    if (conversationId === this.openId) this.view.setStatus(messageId, status, error);
+  onMessageStatus({ messageId, conversationId, status, error, errorCode }) {
+    if (conversationId === this.openId) this.view.setStatus(messageId, status, error, errorCode);
   }
 
   // Another agent typing in the open conversation; cleared by their `false`,

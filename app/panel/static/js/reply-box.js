@@ -12,9 +12,10 @@ function newClientMessageId() {
 }
 
 export class ReplyBox {
-  constructor({ form, input, client, view, conversationId, noteMode = null }) {
+  constructor({ form, input, client, view, conversationId, noteMode = null, onWindowClosed = () => {} }) {
     this.form = form;
     this.noteMode = noteMode; // a checkbox: checked, the text goes in as an internal note
+    this.onWindowClosed = onWindowClosed;
     this.input = input;
     this.client = client;
     this.view = view;
@@ -79,18 +80,40 @@ export class ReplyBox {
 
   // Post a reply; the same clientMessageId on a retry can never send it twice.
   async send(conversationId, content, clientMessageId) {
+    this.showLocal(conversationId, content, clientMessageId);
+    await this.post(conversationId, clientMessageId, () =>
+      api.sendReply(conversationId, content, clientMessageId),
+    );
+  }
+
+  // Post a template reply (allowed whether or not the 24-hour window is open).
+  async sendTemplate(conversationId, template, preview) {
+    const clientMessageId = newClientMessageId();
+    this.showLocal(conversationId, preview, clientMessageId, template);
+    await this.post(conversationId, clientMessageId, () =>
+      api.sendTemplate(conversationId, template, clientMessageId),
+    );
+  }
+
+  showLocal(conversationId, content, clientMessageId, template = null) {
     this.view.addLocal(clientMessageId, {
       conversationId,
       messageContent: content,
+      messageType: template ? 'template' : 'text',
+      template,
       direction: 'OUTBOUND',
       status: 'pending',
       timestamp: new Date().toISOString(),
     });
+  }
+
+  async post(conversationId, clientMessageId, request) {
     try {
-      const message = await api.sendReply(conversationId, content, clientMessageId);
+      const message = await request();
       if (conversationId === this.conversationId()) this.view.confirmLocal(clientMessageId, message);
     } catch (error) {
       this.view.failLocal(clientMessageId, error.message);
+      if (error.code === 'window_closed') this.onWindowClosed();
     }
   }
 
@@ -98,13 +121,23 @@ export class ReplyBox {
   // one the server marked failed is queued again (the same message, not a copy),
   // and its message_status events move the ticks from there.
   async retry(message) {
+    if (message.local && message.template) {
+      this.view.removeLocal(message.clientMessageId);
+      this.showLocal(message.conversationId, message.messageContent, message.clientMessageId, message.template);
+      const { conversationId, clientMessageId, template } = message;
+      await this.post(conversationId, clientMessageId, () =>
+        api.sendTemplate(conversationId, template, clientMessageId),
+      );
+      return;
+    }
     if (message.local) {
       this.view.removeLocal(message.clientMessageId);
       this.send(message.conversationId, message.messageContent, message.clientMessageId);
       return;
     }
     try {
-      this.view.upsert({ ...(await api.retryReply(message.id)), error: null }, { retried: true });
+      const retried = await api.retryReply(message.id);
+      this.view.upsert({ ...retried, error: null, errorCode: null }, { retried: true });
     } catch (error) {
       showToast(error.message, 'error');
     }

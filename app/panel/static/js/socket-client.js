@@ -3,7 +3,9 @@
 // It connects with the stored token, re-joins its conversation rooms after every
 // reconnect, resumes from the last eventId it saw (the server replays what was
 // missed), drops durable events it has already seen, and falls back to polling
-// GET /api/events when the socket stays down. Pages listen with on()/off().
+// GET /api/events when the socket stays down. It never gives up on the socket:
+// retries every 1 to 5 s, and at once when a poll or the browser's `online`
+// event shows the server is reachable again. Pages listen with on()/off().
 
 import * as api from './api.js';
 import { EventCursor } from './event-cursor.js';
@@ -15,16 +17,21 @@ const DURABLE_EVENTS = [
   'message_read',
   'message_status',
   'message_reaction',
+  'message_media',
   'conversation_updated',
 ];
 // Call signalling (call-view.js): ephemeral, passed on as they come.
 const CALL_EVENTS = ['call_incoming', 'call_accepted', 'call_signal', 'call_ended'];
+// Back-off from 1 s doubling to at most 5 s (jitter included), without end: a
+// page left open through a long outage is live again within seconds of its end.
 const RECONNECTION = {
   reconnection: true,
   reconnectionDelay: 1000,
   reconnectionDelayMax: 5000,
-  reconnectionAttempts: 5,
+  reconnectionAttempts: Infinity,
 };
+// After this many failed attempts the page also polls the event log meanwhile.
+const POLL_AFTER_ATTEMPTS = 5;
 const POLL_INTERVAL_MS = 30000;
 const POLL_PAGE_SIZE = 1000;
 const TYPING_THROTTLE_MS = 500;
@@ -53,11 +60,11 @@ export class SocketClient {
     this.sentAt = [];
     this.drainTimer = null;
     this.pollTimer = null;
-    this.retryTimer = null;
     this.connectedAt = null;
     this.everConnected = false;
     this.resumable = false;
     this.authRetried = false;
+    window.addEventListener('online', () => this.reconnectNow());
   }
 
   // --- the page's own events -------------------------------------------------
@@ -116,6 +123,14 @@ export class SocketClient {
     this.socket?.disconnect();
   }
 
+  // The server looks reachable again (a poll answered, the browser is back
+  // online): try the socket now rather than when the back-off would.
+  reconnectNow() {
+    if (!this.socket || this.isConnected || this.state === 'disconnected') return;
+    this.socket.disconnect(); // not connected: drops the pending attempt or back-off
+    this.socket.connect();
+  }
+
   // The handshake's auth, read at every (re)connect: a freshly refreshed access
   // token and, once any durable event was seen, where to resume from.
   async handshakeAuth() {
@@ -138,7 +153,6 @@ export class SocketClient {
     socket.on('disconnect', (reason) => this.onDisconnect(reason));
     socket.on('connect_error', (error) => this.onConnectError(error));
     socket.io.on('reconnect_attempt', (attempt) => this.onReconnectAttempt(attempt));
-    socket.io.on('reconnect_failed', () => this.startPolling());
     DURABLE_EVENTS.forEach((name) => socket.on(name, (data) => this.receive(name, data)));
     socket.on('user_typing', (data) => this.trigger('user_typing', data));
     CALL_EVENTS.forEach((name) => socket.on(name, (data) => this.trigger(name, data)));
@@ -214,6 +228,7 @@ export class SocketClient {
 
   onReconnectAttempt(attempt) {
     this.reconnectAttempts = attempt;
+    if (attempt > POLL_AFTER_ATTEMPTS) this.startPolling();
     if (!this.pollTimer) this.setState('reconnecting');
     this.trigger('reconnecting', this.getStatus());
   }
@@ -230,9 +245,9 @@ export class SocketClient {
     this.trigger(event, data);
   }
 
-  // Socket.IO gave up: read the event log every 30 s and retry the socket behind it.
+  // The socket stays down (or the server refused it): read the event log every
+  // 30 s meanwhile, and retry the socket whenever a poll gets through.
   startPolling() {
-    this.scheduleSocketRetry();
     if (this.pollTimer) return;
     this.pollTimer = setInterval(() => this.poll(), POLL_INTERVAL_MS);
     this.setState('polling');
@@ -242,36 +257,36 @@ export class SocketClient {
 
   stopPolling() {
     clearInterval(this.pollTimer);
-    clearTimeout(this.retryTimer);
     this.pollTimer = null;
-    this.retryTimer = null;
-  }
-
-  scheduleSocketRetry() {
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => {
-      if (!this.isConnected) this.socket.connect();
-    }, POLL_INTERVAL_MS);
   }
 
   async poll() {
-    if (this.cursor.lastEventId === null) {
-      this.trigger('resync_required', {});
+    try {
+      if (this.cursor.lastEventId === null) {
+        // Nothing to resume from: the page reloads through REST; is the server there?
+        this.trigger('resync_required', {});
+        await api.health();
+      } else {
+        await this.readEventLog();
+      }
+    } catch (error) {
+      console.warn('Polling failed', error);
       return;
     }
-    try {
-      let after = this.cursor.lastEventId;
-      let page;
-      do {
-        page = await api.events(after, POLL_PAGE_SIZE);
-        page.events
-          .filter(({ event }) => DURABLE_EVENTS.includes(event))
-          .forEach(({ eventId, event, data }) => this.receive(event, { ...data, eventId }));
-        after = page.lastEventId;
-      } while (page.events.length === POLL_PAGE_SIZE);
-    } catch (error) {
-      console.warn('Polling /api/events failed', error);
-    }
+    this.reconnectNow();
+  }
+
+  // Every durable event after the cursor, a page of up to 1000 at a time.
+  async readEventLog() {
+    let after = this.cursor.lastEventId;
+    let page;
+    do {
+      page = await api.events(after, POLL_PAGE_SIZE);
+      page.events
+        .filter(({ event }) => DURABLE_EVENTS.includes(event))
+        .forEach(({ eventId, event, data }) => this.receive(event, { ...data, eventId }));
+      after = page.lastEventId;
+    } while (page.events.length === POLL_PAGE_SIZE);
   }
 
   // --- client -> server --------------------------------------------------------

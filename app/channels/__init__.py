@@ -1,0 +1,1 @@
+"""Channels to WhatsApp: each turns its payloads into the same service calls."""
