@@ -12,7 +12,7 @@ bench): N messages over N/10 conversations owned by 20 agents, 2N events (each
 message's `new_message` and, when read, its `message_read`), the newest 2 % of
 inbound messages unread, conversation previews and the FTS5 index as the write
 path leaves them. Each database is cached as bench/data/growth-<N>.db (git-ignored)
-and migrated to the current head on reuse.
+named after the set of migrations, and migrated to the current head on reuse.
 
 Each run starts a fresh server (gunicorn as the Procfile runs it, pinned to core 0
 like bench/run.py's) on that file and times, as an agent who owns 1/20 of the
@@ -47,6 +47,7 @@ if __name__ == "__main__":
     _bootstrap()
 
 import argparse  # noqa: E402
+import hashlib  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
 import shutil  # noqa: E402
@@ -79,7 +80,14 @@ SECRETS = {"SECRET_KEY": workflow.SECRET_KEY, "JWT_SECRET_KEY": workflow.JWT_SEC
 def database(messages: int) -> Path:
     """The cached database of that size, generated on first use, migrated to the head."""
     DATA.mkdir(exist_ok=True)
-    path = DATA / f"growth-{messages}.db"
+    # Named after the set of migrations: a revision added (or chained in before the
+    # head at a merge, which `upgrade` could not notice) makes a new database.
+    revisions = sorted(path.name for path in (ROOT / "migrations" / "versions").glob("*.py"))
+    key = hashlib.sha256("\n".join(revisions).encode()).hexdigest()[:8]
+    path = DATA / f"growth-{messages}-{key}.db"
+    for stale in DATA.glob(f"growth-{messages}-*.db"):
+        if stale != path:
+            stale.unlink()
     if not path.exists():
         partial = path.with_suffix(".partial")
         for leftover in DATA.glob(partial.name + "*"):
