@@ -11,8 +11,8 @@ itself with it. Data (bench/workflow.py's generator, shared with the search
 bench): N messages over N/10 conversations owned by 20 agents, 2N events (each
 message's `new_message` and, when read, its `message_read`), the newest 2 % of
 inbound messages unread, conversation previews and the FTS5 index as the write
-path leaves them. Each database is cached as bench/data/growth-<N>.db (git-ignored)
-named after the set of migrations, and migrated to the current head on reuse.
+path leaves them. Each database is cached as bench/data/growth-<N>-<key>.db (git-ignored),
+the key naming the set of migrations, and migrated to the current head on reuse.
 
 Each run starts a fresh server (gunicorn as the Procfile runs it, pinned to core 0
 like bench/run.py's) on that file and times, as an agent who owns 1/20 of the
