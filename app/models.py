@@ -82,6 +82,26 @@ class Conversation(db.Model):
         return json.loads(self.labels_json or "[]")
 
 
+# The conversation list's order (app/services/conversations.py), one page read off an
+# index: an owner's list, and everyone's. SQLite sorts NULL last when descending and
+# its indexes end with the rowid (the id), so (user_id, last_message_at), and
+# ix_conversations_last_message_at for everyone's, give that order walked backwards.
+Index("ix_conversations_owner_activity", Conversation.user_id, Conversation.last_message_at).ddl_if(
+    dialect="sqlite"
+)
+Index(
+    "ix_conversations_owner_activity_pg",
+    Conversation.user_id,
+    Conversation.last_message_at.desc().nulls_last(),
+    Conversation.id.desc(),
+).ddl_if(dialect="postgresql")
+Index(
+    "ix_conversations_activity_pg",
+    Conversation.last_message_at.desc().nulls_last(),
+    Conversation.id.desc(),
+).ddl_if(dialect="postgresql")
+
+
 class ConversationAlias(db.Model):
     """A former owner's (user_id, customer_phone) after a transfer: n8n keeps naming
     the old owner, so its webhook messages are routed to the transferred conversation."""
@@ -106,6 +126,14 @@ class Message(db.Model):
     __table_args__ = (
         Index("ix_messages_conversation_seq", "conversation_id", "seq"),
         Index("ix_messages_user_seq", "user_id", "seq"),
+        # Unread counts (app/services/conversations.py): only unread inbound messages,
+        # a few among millions; the queries repeat this predicate word for word.
+        Index(
+            "ix_messages_unread",
+            "conversation_id",
+            sqlite_where=text("direction = 'INBOUND' AND is_read IS 0"),
+            postgresql_where=text("direction = 'INBOUND' AND is_read IS false"),
+        ),
         # A client retrying a reply after a timeout reuses its clientMessageId.
         UniqueConstraint(
             "conversation_id", "client_message_id", name="uq_messages_conversation_client_id"

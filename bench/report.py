@@ -588,9 +588,18 @@ def ingest_details(results: dict) -> list[str]:
 CHANGES = Path(__file__).resolve().parent.parent / "docs" / "performance-changes.md"
 
 
+# Kept by hand from bench/data_growth.py's runs (issue 16): appended to every report too.
+DATA_GROWTH = CHANGES.with_name("performance-data-growth.md")
+
+
 def changes_section() -> list[str]:
-    """The hand-written section on what was changed, when it exists."""
-    return ["", *CHANGES.read_text().rstrip("\n").splitlines()] if CHANGES.exists() else []
+    """The hand-written sections (what was changed; data growth), when they exist."""
+    return [
+        line
+        for section in (CHANGES, DATA_GROWTH)
+        if section.exists()
+        for line in ["", *section.read_text().rstrip("\n").splitlines()]
+    ]
 
 
 def write(results: dict, out_dir: Path) -> tuple[Path, Path]:

@@ -33,12 +33,15 @@ from sqlalchemy import text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.schemas.messages import MessageRead, NewMessage  # noqa: E402
 from app.services import auth  # noqa: E402
 from app.services.search_text import fold  # noqa: E402
 from app.services.users import create_user  # noqa: E402
 
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BATCH = 20_000
+SECRET_KEY = "bench-secret-key-long-enough-for-hs256-signing"
+JWT_SECRET_KEY = "bench-jwt-secret-key-long-enough-for-hs256-sign"
 # A Turkish shop's vocabulary, with every letter the fold must get right, in several cases.
 WORDS = (
     "merhaba sipariş siparişim kargo kargoya teslimat iade fatura ödeme kredi kartı havale "
@@ -73,11 +76,16 @@ QUERIES = [
 ]
 
 
-def make_app(kind: str):
-    """(app, cleanup) on a fresh database of that kind, built by the migrations."""
+def make_app(kind: str, sqlite_path: Path | None = None, migrate: bool = True):
+    """(app, cleanup) on a fresh database of that kind, built by the migrations.
+
+    `sqlite_path`: that file instead of one in a temporary folder (bench/data_growth.py
+    keeps its generated databases); `migrate=False` opens it as it is.
+    """
     if kind == "sqlite":
-        folder = tempfile.mkdtemp(prefix="bench-workflow-")
-        url = f"sqlite:///{folder}/inbox.db"
+        if sqlite_path is None:
+            sqlite_path = Path(tempfile.mkdtemp(prefix="bench-workflow-")) / "inbox.db"
+        url = f"sqlite:///{sqlite_path}"
         cleanup = lambda: None  # noqa: E731 (the temp folder is left for inspection)
     else:
         import psycopg
@@ -95,13 +103,14 @@ def make_app(kind: str):
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench-secret-key-long-enough-for-hs256-signing",
-            "JWT_SECRET_KEY": "bench-jwt-secret-key-long-enough-for-hs256-sign",
+            "SECRET_KEY": SECRET_KEY,
+            "JWT_SECRET_KEY": JWT_SECRET_KEY,
             "REST_RATE_LIMIT": "1000000 per minute",
         }
     )
-    with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
+    if migrate:
+        with app.app_context():
+            upgrade(directory=str(ROOT / "migrations"))
     return app, cleanup
 
 
@@ -109,10 +118,27 @@ def sentence(rng: random.Random) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 14))).capitalize()
 
 
-def load(app, owners: list[int], conversations: int, messages: int, seed: int = 15) -> None:
-    """Bulk-load `conversations` spread over `owners` and `messages` spread over them."""
+def load(
+    app,
+    owners: list[int],
+    conversations: int,
+    messages: int,
+    seed: int = 15,
+    with_events: bool = False,
+    unread_share: float = 0.0,
+) -> None:
+    """Bulk-load `conversations` spread over `owners` and `messages` spread over them.
+
+    What the write path would have stored: each message's folded `search_text` (and
+    its FTS5 row on SQLite), each conversation's preview (`last_message`, its time).
+    `with_events`: the event log too, two events per message as the app writes them
+    (`new_message` when stored, `message_read` when an agent read it), payloads built
+    by the same schema models. `unread_share`: the newest inbound messages of that
+    share of the load are left unread (and have no `message_read` event).
+    """
     rng = random.Random(seed)
     start = datetime(2026, 1, 1)
+    unread_from = int(messages * (1 - unread_share)) + 1
     with app.app_context(), db.engine.begin() as connection:
         sqlite = connection.dialect.name == "sqlite"
         connection.execute(
@@ -140,19 +166,34 @@ def load(app, owners: list[int], conversations: int, messages: int, seed: int = 
                 content = sentence(rng)
                 conversation = rng.randrange(conversations)
                 moment = start + timedelta(seconds=seq * 20)
+                direction = "INBOUND" if seq % 3 else "OUTBOUND"
                 rows.append(
                     {
                         "seq": seq,
                         "id": f"msg_{seq:032x}",
                         "conversation_id": conversation + 1,
                         "user_id": owners[conversation % len(owners)],
-                        "direction": "INBOUND" if seq % 3 else "OUTBOUND",
+                        "direction": direction,
                         "content": content,
                         "search_text": fold(content),
                         "moment": moment,
+                        "is_read": direction == "OUTBOUND" or seq < unread_from,
                     }
                 )
             _insert_messages(connection, rows, sqlite)
+            if with_events:
+                _insert_events(connection, rows)
+        # The conversation list's preview, as the write path's upsert leaves it: the
+        # newest message's text (first 200 characters) and time.
+        connection.execute(
+            text(
+                "UPDATE conversations SET "
+                "last_message = (SELECT substr(m.content, 1, 200) FROM messages m WHERE "
+                "m.conversation_id = conversations.id ORDER BY m.seq DESC LIMIT 1), "
+                "last_message_at = (SELECT m.timestamp FROM messages m WHERE "
+                "m.conversation_id = conversations.id ORDER BY m.seq DESC LIMIT 1)"
+            )
+        )
         if not sqlite:
             connection.execute(
                 text(
@@ -166,6 +207,10 @@ def load(app, owners: list[int], conversations: int, messages: int, seed: int = 
             connection.execute(
                 text("SELECT setval('conversations_id_seq', (SELECT max(id) FROM conversations))")
             )
+            if with_events:
+                connection.execute(
+                    text("SELECT setval('events_id_seq', (SELECT max(id) FROM events))")
+                )
     if not sqlite:
         with app.app_context(), db.engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
@@ -177,7 +222,7 @@ def _insert_messages(connection, rows: list[dict], sqlite: bool) -> None:
             "INSERT INTO messages (seq, id, conversation_id, user_id, direction, message_type, "
             "content, search_text, timestamp, is_read, created_at) VALUES (:seq, :id, "
             ":conversation_id, :user_id, :direction, 'text', :content, :search_text, "
-            ":moment, true, :moment)"
+            ":moment, :is_read, :moment)"
         ),
         rows,
     )
@@ -186,6 +231,51 @@ def _insert_messages(connection, rows: list[dict], sqlite: bool) -> None:
             text("INSERT INTO messages_fts (rowid, search_text) VALUES (:seq, :search_text)"),
             rows,
         )
+
+
+def _insert_events(connection, rows: list[dict]) -> None:
+    """Events 2*seq-1 (`new_message`) and 2*seq (`message_read`, for a read message)."""
+    events = []
+    for row in rows:
+        stored = NewMessage(
+            id=row["id"],
+            conversation_id=row["conversation_id"],
+            user_id=row["user_id"],
+            customer_name=f"Müşteri {row['conversation_id'] - 1}",
+            customer_phone=f"+90555{row['conversation_id'] - 1:07d}",
+            message_content=row["content"],
+            message_type="text",
+            direction=row["direction"],
+            timestamp=row["moment"],
+            is_read=False,
+        )
+        events.append(_event(2 * row["seq"] - 1, "new_message", row, stored))
+        if row["is_read"]:
+            read = MessageRead(
+                message_id=row["id"],
+                conversation_id=row["conversation_id"],
+                read_by=row["user_id"],
+                read_at=row["moment"] + timedelta(seconds=5),
+            )
+            events.append(_event(2 * row["seq"], "message_read", row, read))
+    connection.execute(
+        text(
+            "INSERT INTO events (id, name, user_id, conversation_id, payload, created_at) "
+            "VALUES (:id, :name, :user_id, :conversation_id, :payload, :created_at)"
+        ),
+        events,
+    )
+
+
+def _event(event_id: int, name: str, row: dict, payload) -> dict:
+    return {
+        "id": event_id,
+        "name": name,
+        "user_id": row["user_id"],
+        "conversation_id": row["conversation_id"],
+        "payload": payload.model_dump_json(),
+        "created_at": row["moment"],
+    }
 
 
 def percentiles(samples: list[float]) -> dict:

@@ -142,6 +142,55 @@ def test_bad_user_id_filter_is_400(seeded, value):
     assert_error(seeded.get("/api/conversations", seeded.admin, userId=value), 400, "userId")
 
 
+def test_a_page_of_conversations_and_the_next_one(seeded):
+    """?limit= gives the newest first, ?before=<last id> the rest, unread counts included."""
+    everything = seeded.get("/api/conversations", seeded.admin).get_json()
+    first = seeded.get("/api/conversations", seeded.admin, limit=2).get_json()
+    assert first == everything[:2]
+    rest = seeded.get(
+        "/api/conversations", seeded.admin, limit=2, before=first[-1]["id"]
+    ).get_json()
+    assert rest == everything[2:]
+    mine = seeded.get("/api/conversations", seeded.owner, limit=1).get_json()
+    assert [c["customerPhone"] for c in mine] == ["+2"]
+    older = seeded.get("/api/conversations", seeded.owner, before=mine[0]["id"]).get_json()
+    assert [(c["customerPhone"], c["unreadCount"]) for c in older] == [("+1", 2)]
+
+
+def test_paging_walks_equal_times_and_conversations_without_messages(world):
+    """Conversations sharing a lastMessageAt, and those with none (last), page by id."""
+    for phone in ("+1", "+2", "+3"):
+        world.inbound(world.owner, phone, phone, minutes_ago=10)
+    with world.client.application.app_context():
+        from app.models import Conversation
+
+        empty = Conversation(user_id=world.owner.id, customer_phone="+4", customer_name="")
+        db.session.add(empty)
+        db.session.commit()
+    everything = world.get("/api/conversations", world.owner).get_json()
+    assert everything[-1]["customerPhone"] == "+4"
+    walked, before = [], None
+    while True:
+        params = {"limit": 1} | ({"before": before} if before else {})
+        page = world.get("/api/conversations", world.owner, **params).get_json()
+        if not page:
+            break
+        walked += page
+        before = page[-1]["id"]
+    assert walked == everything
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 1001}, {"limit": "x"}])
+def test_bad_conversation_page_limit_is_400(seeded, params):
+    assert_error(seeded.get("/api/conversations", seeded.owner, **params), 400, "limit")
+
+
+def test_before_naming_someone_elses_or_no_conversation_is_400(seeded):
+    others = seeded.c1["conversationId"]
+    assert_error(seeded.get("/api/conversations", seeded.owner, before=others), 400, "before")
+    assert_error(seeded.get("/api/conversations", seeded.owner, before=99999), 400, "before")
+
+
 def test_outbound_messages_are_not_unread(world):
     world.inbound(world.owner, "+1", "from us", direction="OUTBOUND")
     (conversation,) = world.get("/api/conversations", world.owner).get_json()

@@ -32,8 +32,12 @@ from app.services.conversations import unread_counts_of
     security=BEARER,
 )
 def list_conversations(query: ConversationsQuery):
-    """Conversations the caller may see, newest first (admins may filter by ?userId=)."""
-    found = conversations.list_for(current_user, query.user_id)
+    """Conversations the caller may see, newest first (admins may filter by ?userId=).
+
+    Without `limit` the whole list; with it one page, and `before=<the last id of
+    that page>` gives the next one.
+    """
+    found = conversations.list_for(current_user, query.user_id, query.limit, query.before)
     return [
         Conversation.of(conversation, unread, reply_window.expires_at(last_inbound))
         for conversation, unread, last_inbound in found

@@ -76,6 +76,14 @@ class Reply(CamelInput):
 
 class ConversationsQuery(CamelInput):
     user_id: QueryInt(1, BIGINT_MAX, "Admins: one owner's conversations only") | None = None
+    # Absent: the whole list, as before paging existed (one page of everything).
+    limit: QueryInt(1, 1000, LIMIT + " (absent: all)") | None = None
+    before: (
+        QueryInt(
+            1, BIGINT_MAX, "A conversation id: only those after it in the list (the next page)"
+        )
+        | None
+    ) = None
 
 
 class MessagesPageQuery(CamelInput):

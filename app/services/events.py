@@ -147,7 +147,10 @@ def replay_for(user: User, last_event_id: int, max_events: int) -> Iterator[list
     before `last_event_id` that a late publish may have kept from it
     (published_late_before); the client drops those it already has.
     """
-    oldest, latest = db.session.execute(select(db.func.min(Event.id), db.func.max(Event.id))).one()
+    # Two statements: SQLite answers a lone min() or max() from the primary key's
+    # ends, but both in one SELECT scan the whole log (0.3 s at 2 million events).
+    oldest = db.session.scalar(select(db.func.min(Event.id)))
+    latest = db.session.scalar(select(db.func.max(Event.id)))
     if last_event_id > (latest or 0) or (oldest is not None and oldest > last_event_id + 1):
         return None
     missed = missed_after(user, last_event_id, max_events)
