@@ -100,7 +100,7 @@ def queue_replies(server) -> list[str]:
 
 def handed_counts(workers) -> list[int]:
     """How many hand-offs each worker logged."""
-    return [log.read_text().count("handed to n8n") for _, log in workers]
+    return [log.read_text().count("handed over") for _, log in workers]
 
 
 def test_several_workers_hand_each_reply_to_n8n_exactly_once(server, n8n, tmp_path):
