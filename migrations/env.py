@@ -56,6 +56,15 @@ def include_name(name, type_, parent_names):
     return not (type_ == "table" and name and name.startswith("messages_fts"))
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Compare a model index made for one database (`Index(...).ddl_if(dialect=...)`,
+    app/models.py) only on that database: elsewhere it is not meant to exist."""
+    ddl_if = getattr(obj, "_ddl_if", None) if type_ == "index" and not reflected else None
+    if ddl_if is not None and ddl_if.dialect is not None:
+        return ddl_if.dialect == context.get_context().dialect.name
+    return True
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -97,6 +106,7 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("include_name", include_name)
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 
