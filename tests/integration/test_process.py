@@ -60,6 +60,16 @@ def test_release_line_builds_the_schema_the_models_expect(heroku_database):
     assert created.stdout.strip().isdigit()
 
 
+def test_release_line_builds_the_schema_the_models_expect_on_sqlite(tmp_path):
+    """The embedded default too: indexes a model makes for one database only
+    (`ddl_if`) must neither be missing there nor expected on the other."""
+    env = platform_env(DATABASE_URL=f"sqlite:///{tmp_path / 'release.db'}")
+    release = run(procfile()["release"], env)
+    assert release.returncode == 0, release.stderr
+    check = run("flask db check", env)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
 def test_web_line_serves_rest_webhook_and_sockets(heroku_database, tmp_path):
     port = free_port()
     env = platform_env(DATABASE_URL=heroku_database, PORT=str(port))
