@@ -110,7 +110,7 @@ def _conversation_upsert(dialect: str):
     return statement.on_conflict_do_update(
         index_elements=[table.c.user_id, table.c.customer_phone],
         set_=_on_conflict_set(statement, table),
-    ).returning(table.c.id, table.c.customer_name)
+    ).returning(table.c.id, table.c.customer_name, table.c.status)
 
 
 @cache
@@ -171,7 +171,7 @@ def _insert_media(connection, draft: Draft, message_id: str, conversation_id: in
 def _upsert_conversation(connection, draft: Draft, timestamp: datetime):
     """Create or update the conversation in one statement, never reading it first.
 
-    Returns its id and customer name (an empty name keeps the stored one).
+    Returns its id, customer name (an empty name keeps the stored one) and status.
     """
     values = {
         "user_id": draft.user_id,
@@ -199,9 +199,11 @@ def write(draft: Draft) -> Stored:
     """
     with db.engine.begin() as connection:
         draft = workflow.routed(connection, draft)
-        stored, event = _insert_on(connection, draft)
+        stored, event, status = _insert_on(connection, draft)
         reopened = []
-        if draft.direction == "INBOUND":
+        # The upsert said how the conversation stood: only a resolved or snoozed one
+        # costs the reopening UPDATE, not every inbound message.
+        if draft.direction == "INBOUND" and status in workflow.REOPENABLE:
             reopened = workflow.reopen_on_inbound(connection, stored.conversation_id)
     broadcast.publish(event)
     for change in reopened:
@@ -209,11 +211,11 @@ def write(draft: Draft) -> Stored:
     return stored
 
 
-def _insert_on(connection, draft: Draft) -> tuple[Stored, events.RecordedEvent]:
+def _insert_on(connection, draft: Draft) -> tuple[Stored, events.RecordedEvent, str]:
     events.lock_event_log(connection)
     now = utcnow()
     timestamp = draft.timestamp or now
-    conversation_id, customer_name = _upsert_conversation(connection, draft, timestamp)
+    conversation_id, customer_name, status = _upsert_conversation(connection, draft, timestamp)
     values = {
         "id": new_message_id(),
         "conversation_id": conversation_id,
@@ -262,7 +264,7 @@ def _insert_on(connection, draft: Draft) -> tuple[Stored, events.RecordedEvent]:
         reply_to=draft.reply_to,
     )
     event = events.record("new_message", draft.user_id, conversation_id, payload, connection)
-    return Stored(values["id"], conversation_id, payload), event
+    return Stored(values["id"], conversation_id, payload), event, status
 
 
 def store(
